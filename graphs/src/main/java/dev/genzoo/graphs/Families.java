@@ -1,0 +1,34 @@
+package dev.genzoo.graphs;
+
+import dev.genzoo.graphs.flow.FlowFamily;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The registry of families, by name. */
+public final class Families {
+  private static final Map<String, ModelFamily> FAMILIES = new LinkedHashMap<>();
+
+  static {
+    register(new FlowFamily());
+  }
+
+  private Families() {}
+
+  private static void register(ModelFamily f) {
+    FAMILIES.put(f.name(), f);
+  }
+
+  public static ModelFamily get(String name) {
+    ModelFamily f = FAMILIES.get(name);
+    if (f == null) {
+      throw new IllegalArgumentException("unknown family '" + name + "'; known: " + String.join(", ", FAMILIES.keySet()));
+    }
+    return f;
+  }
+
+  public static List<ModelFamily> all() {
+    return new ArrayList<>(FAMILIES.values());
+  }
+}

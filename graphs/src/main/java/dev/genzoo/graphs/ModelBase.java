@@ -1,0 +1,177 @@
+package dev.genzoo.graphs;
+
+import dev.genzoo.graphs.nn.Pass;
+import dev.genzoo.graphs.nn.Tensors;
+import dev.genzoo.graphs.nn.VarStore;
+import dev.genzoo.graphs.nn.VarStore.Kind;
+import dev.genzoo.graphs.nn.VarStore.Var;
+import dev.genzoo.graphs.train.Ema;
+import dev.genzoo.graphs.train.Optimizers;
+import dev.genzoo.graphs.train.Saver;
+import dev.genzoo.graphs.train.TrainGraph;
+import dev.genzoo.graphs.train.TrainingConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * What every family's model shares: the graph, the variable store, the session, the savers and the assembly of the
+ * training step. A family builds its network and ops in its constructor, calls {@link #buildTraining} when training,
+ * and finally {@link #open()}, which creates the session and initialises the variables.
+ */
+public abstract class ModelBase implements GenerativeModel {
+  protected final Graph graph;
+  protected final VarStore store;
+  protected final Ops tf;
+  protected final Class<TFloating> dt;
+  protected final ModelOptions options;
+  private Session session;
+  private TrainGraph trainGraph;
+  private Saver weightsSaver;
+  private Saver weightsRestorer;
+
+  protected ModelBase(ModelOptions options) {
+    this.options = options;
+    this.graph = new Graph();
+    try {
+      this.store = new VarStore(graph, options.dtype(), options.seed());
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+    this.tf = store.tf();
+    this.dt = store.dtype();
+  }
+
+  /** The pieces of a family's training objective that {@link #buildTraining} turns into one optimiser step. */
+  public record Objective(Placeholder<TFloat32> x, Placeholder<TInt32> labels, Placeholder<TInt64> seed,
+      Operand<TFloating> loss, Map<String, Operand<TFloating>> metrics, Pass pass, Op dataInit) {}
+
+  /**
+   * Builds the optimiser step over every trainable variable: gradients, clipping, the learning-rate schedule, the
+   * update, the pass's state updates (BatchNorm), the EMA, and the step counter, as one op.
+   */
+  protected TrainGraph buildTraining(TrainingConfig cfg, Objective o) {
+    Output<TInt64> globalStep = store.create("global_step", Shape.scalar(), TInt64.class, Kind.STEP,
+        tf.constant(0L));
+    List<Var> trainable = store.ofKind(Kind.TRAINABLE);
+    Operand<TFloating> loss = o.loss();
+    Map<String, Operand<TFloat32>> metrics = new LinkedHashMap<>();
+    for (Map.Entry<String, Operand<TFloating>> m : o.metrics().entrySet()) {
+      metrics.put(m.getKey(), Tensors.toFloat32(tf, m.getValue()));
+    }
+    if (cfg.weightDecay() > 0) {
+      Operand<TFloating> l2 = Optimizers.l2Penalty(store, trainable, cfg.weightDecay());
+      metrics.put("l2", Tensors.toFloat32(tf, l2));
+      loss = tf.math.add(loss, l2);
+    }
+    Optimizers.Step opt = Optimizers.minimize(store, "optimizer", cfg, loss, trainable, globalStep);
+    metrics.put("grad_norm", Tensors.toFloat32(tf, opt.gradNorm()));
+    metrics.put("lr", Tensors.toFloat32(tf, opt.learningRate()));
+    List<Op> updates = new ArrayList<>();
+    updates.add(opt.apply());
+    updates.addAll(o.pass().updates());
+    Ema ema = null;
+    if (cfg.emaDecay() > 0) {
+      ema = new Ema(store, trainable, cfg.emaDecay(), List.of(opt.apply()));
+      updates.add(ema.update());
+    }
+    Op increment = tf.withControlDependencies(updates).assignAdd(globalStep, tf.constant(1L));
+    Op step = tf.withControlDependencies(List.of(increment)).noOp();
+    this.trainGraph = new TrainGraph(o.x(), o.labels(), o.seed(), Tensors.toFloat32(tf, o.loss()), metrics, step,
+        o.dataInit(), ema, globalStep);
+    return trainGraph;
+  }
+
+  /** Creates the savers and the session and initialises every variable. Call once, at the end of the constructor. */
+  protected void open() {
+    List<Var> weights = store.ofKind(Kind.TRAINABLE, Kind.STATE);
+    List<Saver.Entry> export = new ArrayList<>();
+    Ema ema = trainGraph == null ? null : trainGraph.ema();
+    for (Var v : weights) {
+      Operand<?> value = v.ref();
+      if (ema != null && ema.shadowOf(v.name()) != null) {
+        value = ema.shadowOf(v.name());
+      }
+      export.add(new Saver.Entry(v.name(), value, v));
+    }
+    this.weightsSaver = new Saver(store, export);
+    this.weightsRestorer = new Saver(store, Saver.identity(weights));
+    if (trainGraph != null) {
+      List<Var> state = new ArrayList<>();
+      for (Var v : store.all()) {
+        if (v.kind() != Kind.SCRATCH) {
+          state.add(v);
+        }
+      }
+      stateSaver = new Saver(store, Saver.identity(state));
+    }
+    Op init = store.initializer();
+    this.session = new Session(graph, false, options.runtime().toConfigProto());
+    session.runner().addTarget(init).run().close();
+    if (ema != null) {
+      session.runner().addTarget(ema.reset()).run().close();
+    }
+  }
+
+  private Saver stateSaver;
+
+  /** The saver of the complete training state (weights, optimiser slots, EMA, step); null for inference models. */
+  public Saver stateSaver() {
+    return stateSaver;
+  }
+
+  @Override
+  public VarStore variables() {
+    return store;
+  }
+
+  @Override
+  public Session session() {
+    if (session == null) {
+      throw new IllegalStateException("model not opened");
+    }
+    return session;
+  }
+
+  @Override
+  public TrainGraph trainGraph() {
+    return trainGraph;
+  }
+
+  @Override
+  public void saveWeights(Path prefix) {
+    weightsSaver.save(session(), prefix);
+  }
+
+  @Override
+  public void restoreWeights(Path prefix) {
+    weightsRestorer.restore(session(), prefix);
+    if (trainGraph != null && trainGraph.ema() != null) {
+      session.runner().addTarget(trainGraph.ema().reset()).run().close();
+    }
+  }
+
+  @Override
+  public void close() {
+    if (session != null) {
+      session.close();
+      session = null;
+    }
+    graph.close();
+  }
+}

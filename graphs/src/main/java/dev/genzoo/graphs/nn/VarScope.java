@@ -1,0 +1,72 @@
+package dev.genzoo.graphs.nn;
+
+import java.util.regex.Pattern;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * A position in the variable hierarchy: {@code scope.child("level_0").child("step_3")} names the variables created
+ * below it {@code .../level_0/step_3/...}. Layers receive a scope, create their variables in it at construction, and
+ * add ops in {@code call}. The scope is the checkpoint schema: renaming a child breaks every saved checkpoint.
+ */
+public final class VarScope {
+  private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*");
+
+  private final VarStore store;
+  private final String path;
+
+  VarScope(VarStore store, String path) {
+    this.store = store;
+    this.path = path;
+  }
+
+  /** A sub-scope; {@code name} is one path segment such as {@code conv_1} or {@code level_0}. */
+  public VarScope child(String name) {
+    if (!SEGMENT.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid scope name '" + name + "' under '" + path + "'");
+    }
+    return new VarScope(store, path.isEmpty() ? name : path + "/" + name);
+  }
+
+  public VarScope child(String prefix, int index) {
+    return child(prefix + "_" + index);
+  }
+
+  /** The full name of a variable {@code name} in this scope. */
+  public String nameOf(String name) {
+    return path.isEmpty() ? name : path + "/" + name;
+  }
+
+  public String path() {
+    return path;
+  }
+
+  /** A trainable variable. */
+  public Output<TFloating> variable(String name, long[] shape, Initializer init) {
+    return store.create(nameOf(name), shape, VarStore.Kind.TRAINABLE, init);
+  }
+
+  /** A saved, non-trainable variable (moving statistics, fixed permutations, power-iteration vectors). */
+  public Output<TFloating> state(String name, long[] shape, Initializer init) {
+    return store.create(nameOf(name), shape, VarStore.Kind.STATE, init);
+  }
+
+  public VarStore store() {
+    return store;
+  }
+
+  public Ops tf() {
+    return store.tf();
+  }
+
+  public Class<TFloating> dtype() {
+    return store.dtype();
+  }
+
+  /** A scalar constant in the model dtype. */
+  public Operand<TFloating> constant(double v) {
+    return Tensors.constant(store.tf(), store.dtype(), v);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.genzoo.graphs.nn;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.internal.types.registry.TensorTypeRegistry;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.family.TFloating;
+import org.tensorflow.types.family.TType;
+
+/**
+ * Every variable of one graph, by its checkpoint name.
+ *
+ * <p>Names are the checkpoint schema: hierarchical, {@code /}-separated, readable and stable
+ * ({@code flow/level_0/step_3/coupling/nn/conv_in/kernel}), never list indices. Variables are created as
+ * {@code VariableV2} ops with exactly that name, so a TF1 {@code Saver} checkpoint, {@code Session.save} and genzoo's
+ * own savers all key them the same way. Because the names contain {@code /}, genzoo builds its optimiser steps from
+ * the raw training ops with slots it names itself ({@code optimizer/<var>/m}), not from tensorflow-framework's
+ * optimisers, which reject such names.
+ *
+ * <p>Each variable has a {@link Kind}, which decides what a checkpoint holds: a model bundle holds
+ * {@link Kind#TRAINABLE} and {@link Kind#STATE}; a training checkpoint holds everything but {@link Kind#SCRATCH}.
+ */
+public final class VarStore {
+  /** What a variable is for. */
+  public enum Kind {
+    /** Trained by the optimiser. */
+    TRAINABLE,
+    /** Part of the model but not trained by gradients: BN moving statistics, power-iteration vectors, fixed permutations. */
+    STATE,
+    /** Optimiser slots and counters. */
+    OPTIMIZER,
+    /** Exponential-moving-average shadows of trainable variables. */
+    EMA,
+    /** The global step. */
+    STEP,
+    /** Working copies that are never saved (e.g. the backup used while EMA weights are swapped in). */
+    SCRATCH
+  }
+
+  /** One variable: its name, the ref output of its VariableV2 op, shape, dtype, kind and initial value. */
+  public record Var(String name, Output<? extends TType> ref, Shape shape, Class<? extends TType> type, Kind kind,
+      Op initializer) {
+    @SuppressWarnings("unchecked")
+    public <T extends TType> Output<T> as() {
+      return (Output<T>) ref;
+    }
+
+    public long size() {
+      return shape.size();
+    }
+  }
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*(/[A-Za-z0-9_.\\-]+)*");
+
+  private final Graph graph;
+  private final Ops tf;
+  private final Class<TFloating> dtype;
+  private final long seed;
+  private final Map<String, Var> vars = new LinkedHashMap<>();
+
+  /**
+   * @param dtype the floating type of the model (float32 normally; float64 for numerical tests)
+   * @param seed the initialisation seed: each variable's initial value depends only on this seed and its name
+   */
+  @SuppressWarnings("unchecked")
+  public VarStore(Graph graph, Class<? extends TFloating> dtype, long seed) {
+    if (dtype != TFloat32.class && dtype != TFloat64.class) {
+      throw new IllegalArgumentException("model dtype must be float32 or float64, not " + dtype.getSimpleName());
+    }
+    this.graph = graph;
+    this.tf = Ops.create(graph);
+    this.dtype = (Class<TFloating>) dtype;
+    this.seed = seed;
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  public Class<TFloating> dtype() {
+    return dtype;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  /** The root scope: {@code root().child("flow")} is where a model starts. */
+  public VarScope root() {
+    return new VarScope(this, "");
+  }
+
+  /** Creates a floating variable of the model dtype, initialised by {@code init}. */
+  public Output<TFloating> create(String name, long[] shape, Kind kind, Initializer init) {
+    Shape s = Shape.of(shape);
+    Operand<TFloating> initial = init.create(new Initializer.Context(tf, dtype, s, initSeed(name)));
+    return create(name, s, dtype, kind, initial);
+  }
+
+  /** Creates a variable of any type with an explicit initial value (an op of this graph). */
+  public <T extends TType> Output<T> create(String name, Shape shape, Class<T> type, Kind kind, Operand<T> initial) {
+    if (!NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("invalid variable name '" + name + "': use [A-Za-z0-9_.-] segments joined by /");
+    }
+    if (vars.containsKey(name)) {
+      throw new IllegalStateException("variable '" + name + "' is created twice: a layer name is used twice in one scope");
+    }
+    GraphOperation op = graph.opBuilder("VariableV2", name, tf.scope())
+        .setAttr("shape", shape)
+        .setAttr("dtype", TensorTypeRegistry.find(type).dataType())
+        .build();
+    Output<T> ref = op.output(0);
+    Op assign = tf.assign(ref, initial);
+    vars.put(name, new Var(name, ref, shape, type, kind, assign));
+    return ref;
+  }
+
+  /** The two-element int64 seed of a variable's initialiser: a hash of the store seed and the name. */
+  private long[] initSeed(String name) {
+    long h = 1125899906842597L;
+    for (int i = 0; i < name.length(); i++) {
+      h = 31 * h + name.charAt(i);
+    }
+    return new long[] {seed, h};
+  }
+
+  public Var get(String name) {
+    Var v = vars.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("no variable named '" + name + "'");
+    }
+    return v;
+  }
+
+  public boolean contains(String name) {
+    return vars.containsKey(name);
+  }
+
+  public List<Var> all() {
+    return Collections.unmodifiableList(new ArrayList<>(vars.values()));
+  }
+
+  public List<Var> ofKind(Kind... kinds) {
+    List<Var> out = new ArrayList<>();
+    for (Var v : vars.values()) {
+      for (Kind k : kinds) {
+        if (v.kind() == k) {
+          out.add(v);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Trainable variables whose name starts with {@code prefix} (a network of a multi-network model, e.g. a GAN's "generator/"). */
+  public List<Var> trainable(String prefix) {
+    List<Var> out = new ArrayList<>();
+    for (Var v : ofKind(Kind.TRAINABLE)) {
+      if (v.name().startsWith(prefix)) {
+        out.add(v);
+      }
+    }
+    return out;
+  }
+
+  /** Number of scalars in the trainable variables: the parameter count a paper reports. */
+  public long parameterCount() {
+    long n = 0;
+    for (Var v : ofKind(Kind.TRAINABLE)) {
+      n += v.size();
+    }
+    return n;
+  }
+
+  /** An op that runs the initialisers of the given variables. */
+  public Op initializer(List<Var> which) {
+    List<Op> ops = new ArrayList<>();
+    for (Var v : which) {
+      ops.add(v.initializer());
+    }
+    return tf.withControlDependencies(ops).noOp();
+  }
+
+  /** An op that runs every initialiser. */
+  public Op initializer() {
+    return initializer(all());
+  }
+}

@@ -1,0 +1,136 @@
+package dev.genzoo.graphs.train;
+
+import dev.genzoo.graphs.nn.Tensors;
+import dev.genzoo.graphs.nn.VarStore;
+import dev.genzoo.graphs.nn.VarStore.Var;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Gradients;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * Optimiser steps built from TensorFlow's raw training ops ({@code ApplyAdam}, {@code ApplyAdaMax},
+ * {@code ApplyMomentum}), with slots named after the variable they serve: {@code <slotScope>/<variable>/m} and
+ * {@code .../v}. Several optimisers (a GAN's generator and critic) live side by side in one graph, each over its own
+ * variables and slot scope.
+ */
+public final class Optimizers {
+  private Optimizers() {}
+
+  /** What {@link #minimize} built: the update op and the global gradient norm before clipping. */
+  public record Step(Op apply, Operand<TFloating> gradNorm, Operand<TFloating> learningRate) {}
+
+  /**
+   * Gradients of {@code loss} with respect to {@code vars}, optional global-norm clipping, and one optimiser update.
+   *
+   * @param slotScope prefix of the slot variables, e.g. {@code optimizer} or {@code optimizer/generator}
+   * @param step the global step before this update (int64 scalar)
+   */
+  public static Step minimize(VarStore store, String slotScope, TrainingConfig cfg, Operand<TFloating> loss,
+      List<Var> vars, Operand<TInt64> step) {
+    Ops tf = store.tf();
+    Class<TFloating> dt = store.dtype();
+    List<Operand<?>> xs = new ArrayList<>();
+    for (Var v : vars) {
+      xs.add(v.ref());
+    }
+    Gradients g = tf.gradients(loss, xs);
+    List<Operand<TFloating>> grads = new ArrayList<>();
+    for (int i = 0; i < vars.size(); i++) {
+      @SuppressWarnings("unchecked")
+      Operand<TFloating> gi = (Operand<TFloating>) (Operand<?>) g.dy(i);
+      if (gi == null) {
+        throw new IllegalStateException("the loss does not depend on variable " + vars.get(i).name());
+      }
+      grads.add(gi);
+    }
+    Operand<TFloating> norm = globalNorm(tf, dt, grads);
+    if (cfg.gradClipNorm() > 0) {
+      Operand<TFloating> clip = Tensors.constant(tf, dt, cfg.gradClipNorm());
+      Operand<TFloating> factor = tf.math.div(clip, tf.math.maximum(norm, clip));
+      List<Operand<TFloating>> clipped = new ArrayList<>();
+      for (Operand<TFloating> gi : grads) {
+        clipped.add(tf.math.mul(gi, factor));
+      }
+      grads = clipped;
+    }
+    Operand<TFloating> lr = LearningRate.schedule(tf, dt, cfg, step);
+    Op apply = apply(store, slotScope, cfg.optimizer(), vars, grads, lr, step);
+    return new Step(apply, norm, lr);
+  }
+
+  /** sqrt(sum_i ||g_i||^2). */
+  public static Operand<TFloating> globalNorm(Ops tf, Class<TFloating> dt, List<Operand<TFloating>> grads) {
+    Operand<TFloating> total = Tensors.constant(tf, dt, 0.0);
+    for (Operand<TFloating> gi : grads) {
+      total = tf.math.add(total, tf.sum(tf.math.square(gi), tf.range(tf.constant(0), tf.rank(gi), tf.constant(1))));
+    }
+    return tf.math.sqrt(total);
+  }
+
+  /** Applies {@code grads} to {@code vars} with the configured algorithm; one op for all variables. */
+  public static Op apply(VarStore store, String slotScope, OptimizerConfig o, List<Var> vars,
+      List<Operand<TFloating>> grads, Operand<TFloating> lr, Operand<TInt64> step) {
+    Ops tf = store.tf();
+    Class<TFloating> dt = store.dtype();
+    Operand<TFloating> t = tf.math.add(tf.dtypes.cast(step, dt), Tensors.constant(tf, dt, 1.0));
+    Operand<TFloating> beta1 = Tensors.constant(tf, dt, o.beta1());
+    Operand<TFloating> beta2 = Tensors.constant(tf, dt, o.beta2());
+    Operand<TFloating> eps = Tensors.constant(tf, dt, o.epsilon());
+    Operand<TFloating> beta1Power = tf.math.pow(beta1, t);
+    Operand<TFloating> beta2Power = tf.math.pow(beta2, t);
+    List<Op> updates = new ArrayList<>();
+    for (int i = 0; i < vars.size(); i++) {
+      Var v = vars.get(i);
+      Output<TFloating> ref = v.as();
+      long[] shape = v.shape().asArray();
+      String slot = slotScope + "/" + v.name();
+      switch (o.name()) {
+        case ADAM -> {
+          Output<TFloating> m = store.create(slot + "/m", shape, VarStore.Kind.OPTIMIZER,
+              dev.genzoo.graphs.nn.Initializer.zeros());
+          Output<TFloating> s = store.create(slot + "/v", shape, VarStore.Kind.OPTIMIZER,
+              dev.genzoo.graphs.nn.Initializer.zeros());
+          updates.add(tf.train.applyAdam(ref, m, s, beta1Power, beta2Power, lr, beta1, beta2, eps, grads.get(i)));
+        }
+        case ADAMAX -> {
+          Output<TFloating> m = store.create(slot + "/m", shape, VarStore.Kind.OPTIMIZER,
+              dev.genzoo.graphs.nn.Initializer.zeros());
+          Output<TFloating> s = store.create(slot + "/v", shape, VarStore.Kind.OPTIMIZER,
+              dev.genzoo.graphs.nn.Initializer.zeros());
+          updates.add(tf.train.applyAdaMax(ref, m, s, beta1Power, lr, beta1, beta2, eps, grads.get(i)));
+        }
+        case SGD -> {
+          if (o.beta1() == 0) {
+            updates.add(tf.train.applyGradientDescent(ref, lr, grads.get(i)));
+          } else {
+            Output<TFloating> m = store.create(slot + "/momentum", shape, VarStore.Kind.OPTIMIZER,
+                dev.genzoo.graphs.nn.Initializer.zeros());
+            updates.add(tf.train.applyMomentum(ref, m, lr, grads.get(i), beta1));
+          }
+        }
+      }
+    }
+    return tf.withControlDependencies(updates).noOp();
+  }
+
+  /** {@code coefficient} * sum of squared entries of the variables whose name ends in {@code /kernel}. */
+  public static Operand<TFloating> l2Penalty(VarStore store, List<Var> vars, double coefficient) {
+    Ops tf = store.tf();
+    Class<TFloating> dt = store.dtype();
+    Operand<TFloating> total = Tensors.constant(tf, dt, 0.0);
+    for (Var v : vars) {
+      if (v.name().endsWith("/kernel")) {
+        Output<TFloating> ref = v.as();
+        total = tf.math.add(total, tf.sum(tf.math.square(ref),
+            tf.range(tf.constant(0), tf.rank(ref), tf.constant(1))));
+      }
+    }
+    return tf.math.mul(total, Tensors.constant(tf, dt, coefficient));
+  }
+}
