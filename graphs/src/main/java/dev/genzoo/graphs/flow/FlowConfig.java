@@ -1,5 +1,6 @@
 package dev.genzoo.graphs.flow;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -91,10 +92,12 @@ public record FlowConfig(String preset, Model model, TrainingConfig training, Sa
       }
     }
 
+    @JsonIgnore
     public boolean isImage() {
       return dataShape.length == 3;
     }
 
+    @JsonIgnore
     public long dims() {
       long d = 1;
       for (long s : dataShape) {

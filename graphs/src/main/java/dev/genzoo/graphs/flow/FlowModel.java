@@ -335,6 +335,29 @@ public final class FlowModel extends ModelBase {
     }
   }
 
+  /**
+   * A planar flow's generative map on base points z0 [N, D] (flattened): returns {z_K [N * D], sum of log|det| [N]}.
+   */
+  public double[][] pushForward(double[] z0Flat, int count) {
+    if (planar == null) {
+      throw new UnsupportedOperationException("pushForward is the planar flow's map; coupling flows have "
+          + "forwardModelSpace and inverseModelSpace");
+    }
+    synchronized (this) {
+      if (planarIn == null) {
+        planarIn = tf.placeholder(dt, Placeholder.shape(Shape.of(-1, m.dims())));
+        planarOut = planar.forward(tf, planarIn);
+      }
+    }
+    try (Tensor zt = HostTensors.of(dt, z0Flat, new long[] {count, m.dims()});
+         Result r = session().runner().feed(planarIn, zt).fetch(planarOut[0]).fetch(planarOut[1]).run()) {
+      return new double[][] {HostTensors.toDoubles(r.get(0)), HostTensors.toDoubles(r.get(1))};
+    }
+  }
+
+  private Placeholder<TFloating> planarIn;
+  private Operand<TFloating>[] planarOut;
+
   private long[] batchShape(int count) {
     long[] shape = m.dataShape();
     long[] full = new long[shape.length + 1];

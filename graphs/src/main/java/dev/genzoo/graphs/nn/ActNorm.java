@@ -16,6 +16,7 @@ public final class ActNorm {
   private final Output<TFloating> logs;
   private final Class<TFloating> dt;
   private final double initScale;
+  private final dev.genzoo.graphs.nn.VarStore store;
 
   public ActNorm(VarScope scope, long channels) {
     this(scope, channels, 1.0);
@@ -27,6 +28,7 @@ public final class ActNorm {
     this.logs = scope.variable("logs", new long[] {channels}, Initializer.zeros());
     this.dt = scope.dtype();
     this.initScale = initScale;
+    this.store = scope.store();
   }
 
   /** The forward map and the (bias, logs) it used: the variables, or the data-derived values in a dataInit pass. */
@@ -44,8 +46,8 @@ public final class ActNorm {
       Operand<TFloating> b = tf.math.neg(mean);
       Operand<TFloating> l = tf.math.log(tf.math.div(Tensors.constant(tf, dt, initScale),
           tf.math.add(tf.math.sqrt(var), Tensors.constant(tf, dt, 1e-6))));
-      pass.addInitAssign(tf.assign(bias, b));
-      pass.addInitAssign(tf.assign(logs, l));
+      pass.addInitAssign(store.assign(bias, b));
+      pass.addInitAssign(store.assign(logs, l));
       p[0] = b;
       p[1] = l;
     }

@@ -19,6 +19,7 @@ public final class BatchNorm {
   private final Class<TFloating> dt;
   private final double momentum;
   private final double epsilon;
+  private final VarStore store;
 
   public BatchNorm(VarScope scope, long channels) {
     this(scope, channels, 0.9, 1e-5);
@@ -32,6 +33,7 @@ public final class BatchNorm {
     this.dt = scope.dtype();
     this.momentum = momentum;
     this.epsilon = epsilon;
+    this.store = scope.store();
   }
 
   public Operand<TFloating> call(Ops tf, Pass pass, Operand<TFloating> x) {
@@ -47,9 +49,9 @@ public final class BatchNorm {
       var = Tensors.mean(tf, tf.math.square(tf.math.sub(x, mean)), axes);
       Operand<TFloating> keep = Tensors.constant(tf, dt, momentum);
       Operand<TFloating> take = Tensors.constant(tf, dt, 1 - momentum);
-      pass.addUpdate(tf.assign(movingMean,
+      pass.addUpdate(store.assign(movingMean,
           tf.math.add(tf.math.mul(movingMean, keep), tf.math.mul(tf.stopGradient(mean), take))));
-      pass.addUpdate(tf.assign(movingVariance,
+      pass.addUpdate(store.assign(movingVariance,
           tf.math.add(tf.math.mul(movingVariance, keep), tf.math.mul(tf.stopGradient(var), take))));
     } else {
       mean = movingMean;

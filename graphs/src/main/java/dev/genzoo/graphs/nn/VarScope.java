@@ -43,14 +43,20 @@ public final class VarScope {
     return path;
   }
 
-  /** A trainable variable. */
+  /**
+   * A trainable variable; returns its value ({@code <name>/read}) for computation. Assign to it with
+   * {@link VarStore#assign}.
+   */
   public Output<TFloating> variable(String name, long[] shape, Initializer init) {
-    return store.create(nameOf(name), shape, VarStore.Kind.TRAINABLE, init);
+    return store.read(store.create(nameOf(name), shape, VarStore.Kind.TRAINABLE, init));
   }
 
-  /** A saved, non-trainable variable (moving statistics, fixed permutations, power-iteration vectors). */
+  /**
+   * A saved, non-trainable variable (moving statistics, fixed permutations, power-iteration vectors); returns its
+   * value. Assign to it with {@link VarStore#assign}.
+   */
   public Output<TFloating> state(String name, long[] shape, Initializer init) {
-    return store.create(nameOf(name), shape, VarStore.Kind.STATE, init);
+    return store.read(store.create(nameOf(name), shape, VarStore.Kind.STATE, init));
   }
 
   public VarStore store() {

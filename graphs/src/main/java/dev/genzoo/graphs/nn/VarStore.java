@@ -49,12 +49,24 @@ public final class VarStore {
     SCRATCH
   }
 
-  /** One variable: its name, the ref output of its VariableV2 op, shape, dtype, kind and initial value. */
-  public record Var(String name, Output<? extends TType> ref, Shape shape, Class<? extends TType> type, Kind kind,
-      Op initializer) {
+  /**
+   * One variable: its name, the ref output of its VariableV2 op (for assignments and the optimiser), the value read
+   * through an Identity op {@code <name>/read} (for computation and gradients), shape, dtype, kind and initialiser.
+   *
+   * <p>Computation must use {@link #read()}: some of TensorFlow's C++ gradients (Square, for one) cast to their
+   * input's type, which for a raw VariableV2 output is a ref type, and crash the process. TF1 reads variables the
+   * same way.
+   */
+  public record Var(String name, Output<? extends TType> ref, Output<? extends TType> read, Shape shape,
+      Class<? extends TType> type, Kind kind, Op initializer) {
     @SuppressWarnings("unchecked")
     public <T extends TType> Output<T> as() {
       return (Output<T>) ref;
+    }
+
+    @SuppressWarnings("unchecked")
+    public <T extends TType> Output<T> value() {
+      return (Output<T>) read;
     }
 
     public long size() {
@@ -69,6 +81,7 @@ public final class VarStore {
   private final Class<TFloating> dtype;
   private final long seed;
   private final Map<String, Var> vars = new LinkedHashMap<>();
+  private final Map<Output<?>, Var> byRead = new java.util.HashMap<>();
 
   /**
    * @param dtype the floating type of the model (float32 normally; float64 for numerical tests)
@@ -106,14 +119,36 @@ public final class VarStore {
     return new VarScope(this, "");
   }
 
-  /** Creates a floating variable of the model dtype, initialised by {@code init}. */
+  /** Creates a floating variable of the model dtype, initialised by {@code init}; returns its ref. */
   public Output<TFloating> create(String name, long[] shape, Kind kind, Initializer init) {
     Shape s = Shape.of(shape);
     Operand<TFloating> initial = init.create(new Initializer.Context(tf, dtype, s, initSeed(name)));
     return create(name, s, dtype, kind, initial);
   }
 
-  /** Creates a variable of any type with an explicit initial value (an op of this graph). */
+  /** The value of a variable for computation ({@code <name>/read}). */
+  public Output<TFloating> read(Output<TFloating> ref) {
+    for (Var v : vars.values()) {
+      if (v.ref().equals(ref)) {
+        return v.value();
+      }
+    }
+    throw new IllegalArgumentException("not a variable of this store: " + ref);
+  }
+
+  /**
+   * Assigns a new value to the variable whose read value is {@code variable} (as returned by
+   * {@link VarScope#variable}); for layers with state, such as data-dependent init or moving statistics.
+   */
+  public Op assign(Operand<TFloating> variable, Operand<TFloating> value) {
+    Var v = byRead.get(variable.asOutput());
+    if (v == null) {
+      throw new IllegalArgumentException("not the value of a variable of this store: " + variable);
+    }
+    return tf.assign(v.<TFloating>as(), value);
+  }
+
+  /** Creates a variable of any type with an explicit initial value (an op of this graph); returns its ref. */
   public <T extends TType> Output<T> create(String name, Shape shape, Class<T> type, Kind kind, Operand<T> initial) {
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("invalid variable name '" + name + "': use [A-Za-z0-9_.-] segments joined by /");
@@ -126,8 +161,11 @@ public final class VarStore {
         .setAttr("dtype", TensorTypeRegistry.find(type).dataType())
         .build();
     Output<T> ref = op.output(0);
+    Output<T> read = graph.opBuilder("Identity", name + "/read", tf.scope()).addInput(ref).build().output(0);
     Op assign = tf.assign(ref, initial);
-    vars.put(name, new Var(name, ref, shape, type, kind, assign));
+    Var v = new Var(name, ref, read, shape, type, kind, assign);
+    vars.put(name, v);
+    byRead.put(read, v);
     return ref;
   }
 

@@ -39,14 +39,17 @@ public final class Ema {
     List<Op> backups = new ArrayList<>();
     List<Output<TFloating>> backupVars = new ArrayList<>();
     for (Var v : vars) {
-      Output<TFloating> w = v.as();
+      Output<TFloating> w = v.value();
       Output<TFloating> shadow = store.create("ema/" + v.name(), v.shape().asArray(), VarStore.Kind.EMA,
           dev.genzoo.graphs.nn.Initializer.zeros());
       Output<TFloating> backup = store.create("ema_backup/" + v.name(), v.shape().asArray(), VarStore.Kind.SCRATCH,
           dev.genzoo.graphs.nn.Initializer.zeros());
-      shadows.put(v.name(), shadow);
+      shadows.put(v.name(), store.read(shadow));
+      // The ref, not w/read: under the control dependency it is read after the optimiser's update, whereas the
+      // Identity w/read may already have run for the forward pass of the same step.
+      Output<TFloating> updated = v.as();
       updates.add(ordered.assignSub(shadow,
-          ordered.math.mul(ordered.math.sub(shadow, w), Tensors.constant(ordered, dt, 1 - decay))));
+          ordered.math.mul(ordered.math.sub(store.read(shadow), updated), Tensors.constant(ordered, dt, 1 - decay))));
       resets.add(tf.assign(shadow, w));
       backups.add(tf.assign(backup, w));
       backupVars.add(backup);
@@ -60,7 +63,7 @@ public final class Ema {
     for (Var v : vars) {
       Output<TFloating> w = v.as();
       loads.add(afterBackup.assign(w, shadows.get(v.name())));
-      restores.add(tf.assign(w, backupVars.get(i++)));
+      restores.add(tf.assign(w, store.read(backupVars.get(i++))));
     }
     this.swapIn = tf.withControlDependencies(loads).noOp();
     this.swapOut = tf.withControlDependencies(restores).noOp();

@@ -37,7 +37,7 @@ public final class Optimizers {
     Class<TFloating> dt = store.dtype();
     List<Operand<?>> xs = new ArrayList<>();
     for (Var v : vars) {
-      xs.add(v.ref());
+      xs.add(v.read());
     }
     Gradients g = tf.gradients(loss, xs);
     List<Operand<TFloating>> grads = new ArrayList<>();
@@ -126,9 +126,9 @@ public final class Optimizers {
     Operand<TFloating> total = Tensors.constant(tf, dt, 0.0);
     for (Var v : vars) {
       if (v.name().endsWith("/kernel")) {
-        Output<TFloating> ref = v.as();
-        total = tf.math.add(total, tf.sum(tf.math.square(ref),
-            tf.range(tf.constant(0), tf.rank(ref), tf.constant(1))));
+        Output<TFloating> value = v.value();
+        total = tf.math.add(total, tf.sum(tf.math.square(value),
+            tf.range(tf.constant(0), tf.rank(value), tf.constant(1))));
       }
     }
     return tf.math.mul(total, Tensors.constant(tf, dt, coefficient));
