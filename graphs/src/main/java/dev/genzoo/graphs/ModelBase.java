@@ -43,6 +43,7 @@ public abstract class ModelBase implements GenerativeModel {
   private TrainGraph trainGraph;
   private Saver weightsSaver;
   private Saver weightsRestorer;
+  private Saver stateSaver;
 
   protected ModelBase(ModelOptions options) {
     this.options = options;
@@ -127,8 +128,6 @@ public abstract class ModelBase implements GenerativeModel {
       session.runner().addTarget(ema.reset()).run().close();
     }
   }
-
-  private Saver stateSaver;
 
   /** The saver of the complete training state (weights, optimiser slots, EMA, step); null for inference models. */
   public Saver stateSaver() {

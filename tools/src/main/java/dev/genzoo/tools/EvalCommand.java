@@ -1,0 +1,102 @@
+package dev.genzoo.tools;
+
+import dev.genzoo.checkpoints.BundleManifest;
+import dev.genzoo.graphs.GenerativeModel;
+import dev.genzoo.graphs.ModelOptions;
+import dev.genzoo.data.Batch;
+import dev.genzoo.viz.Plots;
+import dev.genzoo.viz.Range;
+import dev.genzoo.zoo.Zoo;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "eval", description = {"Bits/dim (or the family's bound) on a dataset; for 2-D models the negative "
+    + "log-likelihood, KL(data || model) when the data's density is known, and optionally the density as a heat map.",
+    "The last line is 'METRIC VALUE'."})
+final class EvalCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "NAME")
+  String name;
+
+  @Option(names = "--data", required = true, paramLabel = "SPEC")
+  String data;
+
+  @Option(names = "--split", defaultValue = "test", description = "train or test (default ${DEFAULT-VALUE})")
+  String split;
+
+  @Option(names = "--limit", defaultValue = "0", description = "evaluate on the first N examples (0: all)")
+  int limit;
+
+  @Option(names = "--metric", defaultValue = "bpd", description = "bpd (images) / nll (points)")
+  String metric;
+
+  @Option(names = "--seed", defaultValue = "0", description = "dequantisation noise / toy sample seed")
+  long seed;
+
+  @Option(names = "--heatmap", description = "2-D models: draw the log-density over --range as a PNG")
+  Path heatmap;
+
+  @Option(names = "--range", defaultValue = "4", description = "heat map: the square [-R, R]^2 (default ${DEFAULT-VALUE})")
+  double range;
+
+  @Mixin
+  RuntimeMixin runtime;
+
+  @Mixin
+  FolderOptions folder;
+
+  @Override
+  public Integer call() throws Exception {
+    try (GenerativeModel model = Zoo.load(name, ModelOptions.inference().withRuntime(runtime.options()))) {
+      if (heatmap != null) {
+        drawDensity(model);
+      }
+      Map<String, BundleManifest.Metric> m = Evaluation.run(model, data, split, limit, seed, true, folder);
+      String last = null;
+      for (Map.Entry<String, BundleManifest.Metric> e : m.entrySet()) {
+        System.out.printf("%-14s %.4f %s  (%s)%n", e.getKey(), e.getValue().value(), e.getValue().unit(),
+            e.getValue().protocol());
+        if (last == null) {
+          last = String.format("%s %.6f", metric.equals("bpd") || metric.equals("nll") ? shortName(e.getKey())
+              : e.getKey(), e.getValue().value());
+        }
+      }
+      System.out.println(last);
+    }
+    return 0;
+  }
+
+  private static String shortName(String key) {
+    return key.endsWith("_bpd") ? "bpd" : key;
+  }
+
+  private void drawDensity(GenerativeModel model) throws Exception {
+    if (model.dataShape().length != 1 || model.dataShape()[0] != 2 || !model.hasLikelihood()) {
+      throw new IllegalArgumentException("--heatmap draws 2-D densities; " + name + " is not a 2-D model with a "
+          + "density");
+    }
+    int cells = 300;
+    double step = 2 * range / cells;
+    double[] values = new double[cells * cells];
+    float[] row = new float[cells * 2];
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 0; i < cells; i++) {
+      for (int j = 0; j < cells; j++) {
+        row[2 * j] = (float) (-range + (j + 0.5) * step);
+        row[2 * j + 1] = (float) (-range + (i + 0.5) * step);
+      }
+      double[] lp = model.logProb(new Batch(row.clone(), new long[] {cells, 2}, null));
+      System.arraycopy(lp, 0, values, i * cells, cells);
+      for (double v : lp) {
+        max = Math.max(max, v);
+      }
+    }
+    Plots.heatmap(values, cells, cells, new Range(-range, range), new Range(-range, range), heatmap,
+        name + ": log-density", "log p (nats)", new Range(max - 12, max));
+    System.out.println("wrote " + heatmap);
+  }
+}

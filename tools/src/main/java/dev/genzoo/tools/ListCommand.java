@@ -1,0 +1,21 @@
+package dev.genzoo.tools;
+
+import dev.genzoo.zoo.RegistryEntry;
+import dev.genzoo.zoo.Zoo;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "list", description = "Models in the registry: name, family, data, status, size, published metric.")
+final class ListCommand implements Callable<Integer> {
+  @Override
+  public Integer call() {
+    System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", "NAME", "FAMILY", "DATA", "STATUS", "SIZE", "MEASURED / PUBLISHED");
+    for (RegistryEntry e : Zoo.list()) {
+      String published = e.published().isEmpty() ? "" : e.published().get(0).metric() + " "
+          + e.published().get(0).value() + " (" + e.published().get(0).model() + ")";
+      System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", e.name(), e.family(), e.data(), e.status(),
+          Format.bytes(e.bundle().size()), published);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,247 @@
+package dev.genzoo.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.genzoo.checkpoints.Bundle;
+import dev.genzoo.data.Npy;
+import dev.genzoo.data.NpyArray;
+import dev.genzoo.data.Toys;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line, run in-process as a user would run it. */
+class CliTest {
+  @TempDir
+  Path tmp;
+
+  private PrintStream savedOut;
+  private PrintStream savedErr;
+  private ByteArrayOutputStream out;
+  private ByteArrayOutputStream err;
+
+  @BeforeEach
+  void capture() {
+    System.setProperty("genzoo.home", tmp.resolve("home").toString());
+    savedOut = System.out;
+    savedErr = System.err;
+  }
+
+  @AfterEach
+  void release() {
+    System.setOut(savedOut);
+    System.setErr(savedErr);
+    System.clearProperty("genzoo.home");
+  }
+
+  /** Runs genzoo with arguments; returns the exit status, with stdout and stderr captured. */
+  private int genzoo(String... args) {
+    out = new ByteArrayOutputStream();
+    err = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      return Main.run(args);
+    } finally {
+      System.setOut(savedOut);
+      System.setErr(savedErr);
+    }
+  }
+
+  private String stdout() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String stderr() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void listShowsTheEmbeddedModels() {
+    assertEquals(0, genzoo("list"));
+    for (String name : new String[] {"flow-8gaussians", "flow-rings", "flow-mnist"}) {
+      assertTrue(stdout().contains(name), stdout());
+    }
+  }
+
+  /**
+   * Glow on CIFAR-10 (L = 3, K = 32, width 512): per step with C channels, 2C (actnorm) + 2C^2 + C (LU 1x1 conv) +
+   * 9 (C/2) W + 2W + W^2 + 2W + 9 W C + 2C (coupling network); C = 12, 24, 48; split priors 9 * 6 * 12 + 24 and
+   * 9 * 12 * 24 + 48; top prior 2 * 48. The same closed form as the PyTorch peer's.
+   */
+  @Test
+  void infoPrintsGlowCifar10sParameterCount() {
+    long expected = 0;
+    long w = 512;
+    for (long c : new long[] {12, 24, 48}) {
+      expected += 32 * (2 * c + (2 * c * c + c) + (9 * (c / 2) * w + 2 * w + w * w + 2 * w + 9 * w * c + 2 * c));
+    }
+    expected += 9 * 6 * 12 + 24 + 9 * 12 * 24 + 48 + 2 * 48;
+    assertEquals(44_152_272L, expected);
+    assertEquals(0, genzoo("info", "flow", "--preset", "glow-cifar10"), stderr());
+    assertTrue(stdout().contains(String.format("%,d", expected)), stdout());
+  }
+
+  @Test
+  void sampleWritesAPngForEveryEmbeddedModel() throws Exception {
+    for (String name : new String[] {"flow-8gaussians", "flow-rings", "flow-mnist"}) {
+      Path png = tmp.resolve(name + ".png");
+      assertEquals(0, genzoo("sample", name, "--n", "64", "--out", png.toString()), stderr());
+      BufferedImage img = ImageIO.read(png.toFile());
+      assertTrue(img.getWidth() >= 256 && img.getHeight() >= 256, name + ": " + img.getWidth());
+    }
+  }
+
+  @Test
+  void sampleWritesNpyAtATemperature() throws Exception {
+    Path npy = tmp.resolve("s.npy");
+    assertEquals(0, genzoo("sample", "flow-mnist", "--n", "5", "--temperature", "0.7", "--npy", npy.toString()),
+        stderr());
+    NpyArray a = Npy.read(npy);
+    assertEquals(5, a.shape()[0]);
+    assertEquals(28, a.shape()[1]);
+  }
+
+  /** logp of the 8gaussians model on data from the mixture averages close to the negative data entropy. */
+  @Test
+  void logpWritesLogDensitiesPerRow() throws Exception {
+    int n = 5000;
+    float[] x = Toys.byName("8gaussians").sample(new SplittableRandom(5), n);
+    Path in = tmp.resolve("points.npy");
+    Path lp = tmp.resolve("logp.npy");
+    Npy.write(in, NpyArray.ofFloats(x, n, 2));
+    assertEquals(0, genzoo("logp", "flow-8gaussians", "--in", in.toString(), "--out", lp.toString()), stderr());
+    double[] v = Npy.read(lp).asDoubles();
+    assertEquals(n, v.length);
+    double mean = java.util.Arrays.stream(v).average().orElseThrow();
+    double negEntropy = 0;
+    for (int i = 0; i < n; i++) {
+      negEntropy += Toys.byName("8gaussians").logDensity(new double[] {x[2 * i], x[2 * i + 1]});
+    }
+    negEntropy /= n;
+    assertTrue(mean < negEntropy + 0.05 && mean > negEntropy - 0.2, "mean log q " + mean + ", -H " + negEntropy);
+  }
+
+  @Test
+  void logpRejectsTheWrongShape() throws Exception {
+    Path in = tmp.resolve("bad.npy");
+    Npy.write(in, NpyArray.ofFloats(new float[6], 2, 3));
+    assertEquals(1, genzoo("logp", "flow-8gaussians", "--in", in.toString(), "--out", tmp.resolve("o.npy")
+        .toString()));
+    assertTrue(stderr().contains("bad.npy") && stderr().contains("(2, 3)"), stderr());
+  }
+
+  @Test
+  void evalReportsNllAndDrawsTheDensity() throws Exception {
+    Path heat = tmp.resolve("density.png");
+    assertEquals(0, genzoo("eval", "flow-8gaussians", "--data", "toy:8gaussians", "--limit", "20000",
+        "--heatmap", heat.toString()), stderr());
+    String[] lines = stdout().trim().split("\n");
+    String last = lines[lines.length - 1];
+    assertTrue(last.startsWith("nll "), last);
+    assertTrue(stdout().contains("kl_data_model"), stdout());
+    assertTrue(ImageIO.read(heat.toFile()).getWidth() > 300);
+  }
+
+  @Test
+  void trainThenResumeThenBundle() throws Exception {
+    Path run = tmp.resolve("run");
+    assertEquals(0, genzoo("train", "flow", "--preset", "nice-toy2d", "--data", "toy:moons", "--steps", "60",
+        "--out", run.toString(), "--until-step", "30", "--no-progress", "--checkpoint-every", "10"), stderr());
+    assertTrue(stderr().contains("continue with --resume"), stderr());
+    assertEquals(1, genzoo("train", "flow", "--preset", "nice-toy2d", "--data", "toy:moons", "--steps", "60",
+        "--out", run.toString(), "--no-progress"));
+    assertTrue(stderr().contains("--resume"), stderr());
+    assertEquals(0, genzoo("train", "flow", "--preset", "nice-toy2d", "--data", "toy:moons", "--steps", "60",
+        "--out", run.toString(), "--resume", "--no-progress"), stderr());
+    assertTrue(stderr().contains("resuming") && stderr().contains("at step 30"), stderr());
+    try (Bundle b = Bundle.open(run.resolve("run.tar.gz"))) {
+      assertEquals(60, b.manifest().step());
+      assertTrue(b.manifest().provenance().command().startsWith("genzoo train flow --preset nice-toy2d"));
+    }
+    assertEquals(0, genzoo("info", run.resolve("bundle").toString()), stderr());
+    assertTrue(stdout().contains("made by: genzoo train flow"), stdout());
+    assertEquals(0, genzoo("sample", run.resolve("run.tar.gz").toString(), "--n", "500", "--out",
+        tmp.resolve("moons.png").toString(), "--data", "toy:moons"), stderr());
+  }
+
+  @Test
+  void evalOnAFolderNamesAnUnreadableFileOrSkipsIt() throws Exception {
+    Path dir = tmp.resolve("digits");
+    java.nio.file.Files.createDirectories(dir);
+    SplittableRandom r = new SplittableRandom(3);
+    for (int i = 0; i < 6; i++) {
+      BufferedImage img = new BufferedImage(40, 30, BufferedImage.TYPE_BYTE_GRAY);
+      for (int y = 0; y < 30; y++) {
+        for (int x = 0; x < 40; x++) {
+          img.getRaster().setSample(x, y, 0, r.nextInt(256));
+        }
+      }
+      ImageIO.write(img, "png", dir.resolve("img" + i + ".png").toFile());
+    }
+    Files.write(dir.resolve("broken.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2});
+    assertEquals(1, genzoo("eval", "flow-mnist", "--data", "folder:" + dir));
+    assertTrue(stderr().contains("broken.png"), stderr());
+    assertEquals(0, genzoo("eval", "flow-mnist", "--data", "folder:" + dir, "--skip-bad-images", "--fit", "resize"),
+        stderr());
+    assertTrue(stderr().contains("broken.png"), "the skipped file is named in a warning: " + stderr());
+    String[] lines = stdout().trim().split("\n");
+    assertTrue(lines[lines.length - 1].startsWith("bpd "), stdout());
+    assertTrue(stdout().contains("6 images"), stdout());
+  }
+
+  /** The bench on the tiny preset: a smoke test of its code path (the real figures come from the CIFAR-10 preset). */
+  @Test
+  void benchReportsThroughputAndWritesJson() throws Exception {
+    Path json = tmp.resolve("bench.json");
+    boolean torch = hasTorch();
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--preset", "tiny", "--batch",
+        "2", "--warmup", "1", "--iters", "2", "--json", json.toString()));
+    if (!torch) {
+      args.add("--no-torch");
+    }
+    assertEquals(0, genzoo(args.toArray(String[]::new)), stderr());
+    var report = dev.genzoo.graphs.Configs.JSON.readTree(json.toFile());
+    assertTrue(report.path("genzoo").path("train_step_s").asDouble() > 0, report.toString());
+    assertEquals(dev.genzoo.graphs.flow.FlowCost.forwardMacs(dev.genzoo.graphs.flow.FlowConfig.tiny().model()),
+        report.path("forward_macs_per_image").asLong());
+    if (torch) {
+      assertEquals(report.path("genzoo").path("params").asLong(), report.path("pytorch").path("params").asLong(),
+          "the PyTorch peer builds the same architecture");
+    }
+  }
+
+  private static boolean hasTorch() {
+    try {
+      Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
+      return p.waitFor() == 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void badInputGetsAOneLineReason() {
+    assertEquals(1, genzoo("train", "flow", "--preset", "toy2d", "--data", "toy:8gaussians", "--out",
+        tmp.resolve("x").toString(), "--set", "model.widht=3"));
+    assertTrue(stderr().contains("widht") && stderr().contains("width"), stderr());
+    assertEquals(1, genzoo("train", "flow", "--preset", "nope", "--data", "toy:8gaussians", "--out",
+        tmp.resolve("y").toString()));
+    assertTrue(stderr().contains("unknown flow preset 'nope'"), stderr());
+    assertEquals(1, genzoo("sample", "no-such-model", "--out", tmp.resolve("z.png").toString()));
+    assertTrue(stderr().contains("no-such-model"), stderr());
+    assertEquals(1, genzoo("train", "flow", "--preset", "toy2d", "--data", "toy:circles", "--out",
+        tmp.resolve("w").toString()));
+    assertTrue(stderr().contains("circles") && stderr().contains("8gaussians"), stderr());
+  }
+}

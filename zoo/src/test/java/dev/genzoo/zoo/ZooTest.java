@@ -1,0 +1,150 @@
+package dev.genzoo.zoo;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.genzoo.data.Batch;
+import dev.genzoo.data.ToyDistribution;
+import dev.genzoo.data.Toys;
+import dev.genzoo.graphs.GenerativeModel;
+import dev.genzoo.graphs.SampleOptions;
+import dev.genzoo.graphs.Samples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Loading the embedded models in one line, offline, into a fresh cache. */
+class ZooTest {
+  @TempDir
+  Path home;
+
+  @BeforeEach
+  void isolate() {
+    System.setProperty("genzoo.home", home.toString());
+  }
+
+  @AfterEach
+  void restore() {
+    System.clearProperty("genzoo.home");
+    System.clearProperty("genzoo.registry");
+  }
+
+  @Test
+  void theRegistryListsTheEmbeddedModels() {
+    List<String> names = Zoo.list().stream().map(RegistryEntry::name).toList();
+    assertTrue(names.containsAll(List.of("flow-8gaussians", "flow-rings", "flow-mnist")), names.toString());
+    for (RegistryEntry e : Zoo.list()) {
+      assertTrue(e.isEmbedded(), e.name());
+      assertEquals(64, e.bundle().sha256().length(), e.name());
+    }
+  }
+
+  @Test
+  void everyEmbeddedModelLoadsOfflineAndSamples() {
+    for (RegistryEntry e : Zoo.list()) {
+      try (GenerativeModel m = Zoo.load(e.name())) {
+        Samples s = m.sample(16, SampleOptions.seed(3));
+        assertEquals(16, s.count());
+        for (float v : s.data()) {
+          assertTrue(Float.isFinite(v), e.name() + " sampled a non-finite value");
+        }
+        if (s.isImages()) {
+          for (float v : s.data()) {
+            assertTrue(v >= 0 && v <= 1, e.name() + ": pixel " + v);
+          }
+        }
+        // The same seed gives the same samples.
+        assertArrayEquals(s.data(), m.sample(16, SampleOptions.seed(3)).data(), e.name());
+      }
+      assertTrue(Files.isDirectory(home.resolve("models")), "unpacked into $GENZOO_HOME/models");
+    }
+  }
+
+  /** KL(data || model) = E_p[log p - log q] by Monte Carlo with the analytic mixture density: below 0.15 nats. */
+  @Test
+  void theEmbeddedEightGaussiansFlowFitsItsData() {
+    ToyDistribution p = Toys.byName("8gaussians");
+    int n = 100_000;
+    float[] x = p.sample(new SplittableRandom(2024), n);
+    try (GenerativeModel m = Zoo.load("flow-8gaussians")) {
+      double[] logQ = m.logProb(new Batch(x, new long[] {n, 2}, null));
+      double kl = 0;
+      for (int i = 0; i < n; i++) {
+        kl += p.logDensity(new double[] {x[2 * i], x[2 * i + 1]}) - logQ[i];
+      }
+      kl /= n;
+      assertTrue(kl < 0.15 && kl > -0.02, "KL(data || model) = " + kl + " nats");
+    }
+  }
+
+  @Test
+  void aSecondLoadUsesTheCache() throws IOException {
+    try (GenerativeModel m = Zoo.load("flow-rings")) {
+      m.sample(2, SampleOptions.seed(0));
+    }
+    Path cached;
+    try (Stream<Path> s = Files.list(home.resolve("models"))) {
+      cached = s.filter(p -> p.getFileName().toString().startsWith("flow-rings-")).findFirst().orElseThrow();
+    }
+    long stamp = Files.getLastModifiedTime(cached.resolve("model.json")).toMillis();
+    try (GenerativeModel m = Zoo.load("flow-rings")) {
+      m.sample(2, SampleOptions.seed(0));
+    }
+    assertEquals(stamp, Files.getLastModifiedTime(cached.resolve("model.json")).toMillis());
+  }
+
+  @Test
+  void unknownNamesListTheKnownOnes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Zoo.load("flow-nonexistent"));
+    assertTrue(e.getMessage().contains("flow-8gaussians"), e.getMessage());
+  }
+
+  @Test
+  void aChecksumMismatchIsRefusedAndLeavesNothingInTheCache() throws IOException {
+    RegistryEntry real = Registry.load().get("flow-8gaussians");
+    Path registry = home.resolve("override.json");
+    Files.writeString(registry, """
+        {"format": "genzoo-registry", "version": 1, "models": [
+          {"name": "flow-8gaussians", "family": "flow", "preset": "realnvp-toy2d", "data": "toy:8gaussians",
+           "status": "toy", "description": "tampered",
+           "files": [{"uri": "embedded:flow-8gaussians.tar.gz",
+                      "sha256": "%s", "size": %d}],
+           "source": null, "published": []}]}
+        """.formatted("ab".repeat(32), real.bundle().size()));
+    System.setProperty("genzoo.registry", registry.toString());
+    UncheckedOrIo e = UncheckedOrIo.of(assertThrows(RuntimeException.class, () -> Zoo.load("flow-8gaussians")));
+    assertTrue(e.message().contains("sha256") && e.message().contains("flow-8gaussians"), e.message());
+    try (Stream<Path> s = Files.list(home.resolve("models"))) {
+      assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith("flow-8gaussians")), "cache left dirty");
+    }
+  }
+
+  @Test
+  void aCorruptBundleOnDiskGivesAClearError() throws IOException {
+    Path bad = home.resolve("bad.tar.gz");
+    Files.write(bad, new byte[] {0x1f, (byte) 0x8b, 8, 0, 0, 0});
+    RuntimeException e = assertThrows(RuntimeException.class, () -> Zoo.load(bad.toString()));
+    assertTrue(e.getMessage().contains("bad.tar.gz"), e.getMessage());
+  }
+
+  /** The message of a wrapped I/O failure. */
+  private record UncheckedOrIo(String message) {
+    static UncheckedOrIo of(Throwable t) {
+      StringBuilder sb = new StringBuilder();
+      for (Throwable c = t; c != null; c = c.getCause()) {
+        sb.append(c.getMessage()).append(" | ");
+      }
+      return new UncheckedOrIo(sb.toString());
+    }
+  }
+}
