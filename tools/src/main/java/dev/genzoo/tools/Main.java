@@ -55,7 +55,6 @@ public final class Main implements Runnable {
   }
 
   static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v != null ? v : "0.1.0-SNAPSHOT";
+    return dev.genzoo.graphs.Version.current();
   }
 }
