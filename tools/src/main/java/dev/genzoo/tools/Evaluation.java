@@ -55,7 +55,8 @@ final class Evaluation {
       }
     }
     Map<String, BundleManifest.Metric> out = new LinkedHashMap<>();
-    String what = data.describe() + ", " + n + (images ? " images" : " points");
+    // Image datasets describe their size themselves; toy samples and point sets are counted here.
+    String what = images ? data.describe() : data.describe() + ", " + n + " points";
     if (images) {
       String scheme = dev.genzoo.data.DataSpec.parse(spec).scheme();
       boolean hasSplits = scheme.equals("mnist") || scheme.equals("cifar10");

@@ -9,9 +9,10 @@ import picocli.CommandLine.Command;
 final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", "NAME", "FAMILY", "DATA", "STATUS", "SIZE", "MEASURED / PUBLISHED");
+    System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", "NAME", "FAMILY", "DATA", "STATUS", "SIZE",
+        "PUBLISHED (genzoo info NAME: measured)");
     for (RegistryEntry e : Zoo.list()) {
-      String published = e.published().isEmpty() ? "" : e.published().get(0).metric() + " "
+      String published = e.published().isEmpty() ? "-" : e.published().get(0).metric() + " "
           + e.published().get(0).value() + " (" + e.published().get(0).model() + ")";
       System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", e.name(), e.family(), e.data(), e.status(),
           Format.bytes(e.bundle().size()), published);
