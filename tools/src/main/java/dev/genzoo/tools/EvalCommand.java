@@ -80,17 +80,20 @@ final class EvalCommand implements Callable<Integer> {
           + "density");
     }
     int cells = 300;
+    int rowsPerRun = 50;
     double step = 2 * range / cells;
     double[] values = new double[cells * cells];
-    float[] row = new float[cells * 2];
     double max = Double.NEGATIVE_INFINITY;
-    for (int i = 0; i < cells; i++) {
-      for (int j = 0; j < cells; j++) {
-        row[2 * j] = (float) (-range + (j + 0.5) * step);
-        row[2 * j + 1] = (float) (-range + (i + 0.5) * step);
+    for (int i0 = 0; i0 < cells; i0 += rowsPerRun) {
+      float[] block = new float[rowsPerRun * cells * 2];
+      for (int i = 0; i < rowsPerRun; i++) {
+        for (int j = 0; j < cells; j++) {
+          block[2 * (i * cells + j)] = (float) (-range + (j + 0.5) * step);
+          block[2 * (i * cells + j) + 1] = (float) (-range + (i0 + i + 0.5) * step);
+        }
       }
-      double[] lp = model.logProb(new Batch(row.clone(), new long[] {cells, 2}, null));
-      System.arraycopy(lp, 0, values, i * cells, cells);
+      double[] lp = model.logProb(new Batch(block, new long[] {rowsPerRun * cells, 2}, null));
+      System.arraycopy(lp, 0, values, i0 * cells, lp.length);
       for (double v : lp) {
         max = Math.max(max, v);
       }
