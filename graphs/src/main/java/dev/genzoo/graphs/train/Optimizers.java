@@ -35,6 +35,7 @@ public final class Optimizers {
       List<Var> vars, Operand<TInt64> step) {
     Ops tf = store.tf();
     Class<TFloating> dt = store.dtype();
+    requireConnected(loss, vars);
     List<Operand<?>> xs = new ArrayList<>();
     for (Var v : vars) {
       xs.add(v.read());
@@ -62,6 +63,36 @@ public final class Optimizers {
     Operand<TFloating> lr = LearningRate.schedule(tf, dt, cfg, step);
     Op apply = apply(store, slotScope, cfg.optimizer(), vars, grads, lr, step);
     return new Step(apply, norm, lr);
+  }
+
+  /**
+   * Fails, naming the variables, when the loss does not depend on some of them (through ops other than
+   * StopGradient). TensorFlow's C API crashes the process in that case instead of returning no gradient.
+   */
+  static void requireConnected(Operand<TFloating> loss, List<Var> vars) {
+    java.util.Set<org.tensorflow.GraphOperation> seen = new java.util.HashSet<>();
+    java.util.ArrayDeque<org.tensorflow.GraphOperation> todo = new java.util.ArrayDeque<>();
+    todo.add((org.tensorflow.GraphOperation) loss.op());
+    while (!todo.isEmpty()) {
+      org.tensorflow.GraphOperation op = todo.pop();
+      if (!seen.add(op) || op.type().equals("StopGradient")) {
+        continue;
+      }
+      for (Operand<?> in : op.inputs()) {
+        todo.push((org.tensorflow.GraphOperation) in.op());
+      }
+    }
+    List<String> unused = new ArrayList<>();
+    for (Var v : vars) {
+      if (!seen.contains((org.tensorflow.GraphOperation) v.read().op())) {
+        unused.add(v.name());
+      }
+    }
+    if (!unused.isEmpty()) {
+      throw new IllegalStateException("the loss does not depend on " + unused.size() + " trainable variable(s): "
+          + String.join(", ", unused.subList(0, Math.min(10, unused.size())))
+          + (unused.size() > 10 ? ", ..." : "") + "; give the optimiser only the variables the loss uses");
+    }
   }
 
   /** sqrt(sum_i ||g_i||^2). */

@@ -117,6 +117,25 @@ class OptimizerTest {
     assertArrayEquals(expectedShadow, r[1], 1e-12);
   }
 
+  /** A variable the loss does not use is named in an error (TensorFlow's C API would crash the process). */
+  @Test
+  void aVariableTheLossDoesNotUseIsAnErrorNotACrash() {
+    try (Graph g = new Graph()) {
+      VarStore store = new VarStore(g, TFloat64.class, 0);
+      Ops tf = store.tf();
+      Output<TFloating> w = store.root().variable("used", new long[] {3}, Initializer.values(W0));
+      store.root().variable("forgotten", new long[] {2}, Initializer.zeros());
+      Output<TInt64> step = store.create("global_step", Shape.scalar(), TInt64.class, VarStore.Kind.STEP,
+          tf.constant(0L));
+      Operand<TFloating> loss = Tensors.sum(tf, tf.math.square(w), 0);
+      IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+          () -> Optimizers.minimize(store, "optimizer", config(OptimizerConfig.adam(0.1), 0, 0), loss,
+              store.ofKind(VarStore.Kind.TRAINABLE), step));
+      org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("forgotten")
+          && !e.getMessage().contains("used,"), e.getMessage());
+    }
+  }
+
   /** The in-graph schedule equals the host formula: linear warm-up, then cosine decay to the final rate. */
   @Test
   void scheduleInTheGraphMatchesTheFormula() {
