@@ -113,6 +113,7 @@ final class TrainRun {
         System.err.println("stopped at step " + r.step() + " of " + training.steps() + "; continue with --resume");
         return 0;
       }
+      // Evaluate the weights the bundle ships: the EMA averages (saveWeights writes them under the weights' names).
       var ema = model.trainGraph().ema();
       if (ema != null) {
         model.session().runner().addTarget(ema.swapIn()).run().close();
@@ -128,7 +129,6 @@ final class TrainRun {
           Instant.now(), Main.version(), Map.of("loss", String.valueOf(r.lastLoss())));
       BundleManifest manifest = BundleManifest.of(bundleName, family.name(), config, r.step(), provenance, metrics);
       Path bundleDir = out.resolve("bundle");
-      // Export the weights the model samples with: the EMA averages are swapped in, so the live names hold them.
       Bundles.write(bundleDir, manifest, true, tmp -> model.saveWeights(tmp.resolve("variables")));
       Path archive = out.resolve(bundleName + ".tar.gz");
       Bundles.pack(bundleDir, archive);

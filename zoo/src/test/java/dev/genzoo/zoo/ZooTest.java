@@ -122,7 +122,7 @@ class ZooTest {
            "source": null, "published": []}]}
         """.formatted("ab".repeat(32), real.bundle().size()));
     System.setProperty("genzoo.registry", registry.toString());
-    UncheckedOrIo e = UncheckedOrIo.of(assertThrows(RuntimeException.class, () -> Zoo.load("flow-8gaussians")));
+    CauseChain e = CauseChain.of(assertThrows(RuntimeException.class, () -> Zoo.load("flow-8gaussians")));
     assertTrue(e.message().contains("sha256") && e.message().contains("flow-8gaussians"), e.message());
     try (Stream<Path> s = Files.list(home.resolve("models"))) {
       assertFalse(s.anyMatch(p -> p.getFileName().toString().startsWith("flow-8gaussians")), "cache left dirty");
@@ -137,14 +137,14 @@ class ZooTest {
     assertTrue(e.getMessage().contains("bad.tar.gz"), e.getMessage());
   }
 
-  /** The message of a wrapped I/O failure. */
-  private record UncheckedOrIo(String message) {
-    static UncheckedOrIo of(Throwable t) {
+  /** The messages of an exception and all its causes, joined. */
+  private record CauseChain(String message) {
+    static CauseChain of(Throwable t) {
       StringBuilder sb = new StringBuilder();
       for (Throwable c = t; c != null; c = c.getCause()) {
         sb.append(c.getMessage()).append(" | ");
       }
-      return new UncheckedOrIo(sb.toString());
+      return new CauseChain(sb.toString());
     }
   }
 }

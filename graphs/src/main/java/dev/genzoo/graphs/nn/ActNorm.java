@@ -16,7 +16,7 @@ public final class ActNorm {
   private final Output<TFloating> logs;
   private final Class<TFloating> dt;
   private final double initScale;
-  private final dev.genzoo.graphs.nn.VarStore store;
+  private final VarStore store;
 
   public ActNorm(VarScope scope, long channels) {
     this(scope, channels, 1.0);

@@ -82,6 +82,7 @@ public final class VarStore {
   private final long seed;
   private final Map<String, Var> vars = new LinkedHashMap<>();
   private final Map<Output<?>, Var> byRead = new java.util.HashMap<>();
+  private final Map<Output<?>, Var> byRef = new java.util.HashMap<>();
 
   /**
    * @param dtype the floating type of the model (float32 normally; float64 for numerical tests)
@@ -128,12 +129,11 @@ public final class VarStore {
 
   /** The value of a variable for computation ({@code <name>/read}). */
   public Output<TFloating> read(Output<TFloating> ref) {
-    for (Var v : vars.values()) {
-      if (v.ref().equals(ref)) {
-        return v.value();
-      }
+    Var v = byRef.get(ref);
+    if (v == null) {
+      throw new IllegalArgumentException("not a variable of this store: " + ref);
     }
-    throw new IllegalArgumentException("not a variable of this store: " + ref);
+    return v.value();
   }
 
   /**
@@ -166,6 +166,7 @@ public final class VarStore {
     Var v = new Var(name, ref, read, shape, type, kind, assign);
     vars.put(name, v);
     byRead.put(read, v);
+    byRef.put(ref, v);
     return ref;
   }
 
