@@ -1,5 +1,6 @@
 package dev.genzoo.graphs;
 
+import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -12,6 +13,7 @@ public final class Families {
 
   static {
     register(new FlowFamily());
+    register(new DdpmFamily());
   }
 
   private Families() {}

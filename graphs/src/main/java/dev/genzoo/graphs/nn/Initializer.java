@@ -83,6 +83,17 @@ public interface Initializer {
     return c -> uniform(Math.sqrt(3.0 * scale / fans(c.shape())[0])).create(c);
   }
 
+  /**
+   * Variance scaling with fan_avg and a uniform distribution (TF1's {@code variance_scaling_initializer(scale,
+   * 'fan_avg', 'uniform')}, the DDPM code's {@code default_init}): U(-a, a), a = sqrt(3 scale / ((fan_in + fan_out) / 2)).
+   */
+  static Initializer varianceScalingFanAvg(double scale) {
+    return c -> {
+      long[] fans = fans(c.shape());
+      return uniform(Math.sqrt(3.0 * scale / ((fans[0] + fans[1]) / 2.0))).create(c);
+    };
+  }
+
   /** fan_in, fan_out of a kernel [..., in, out] (dense [in, out]; conv HWIO). */
   static long[] fans(Shape shape) {
     int r = shape.numDimensions();

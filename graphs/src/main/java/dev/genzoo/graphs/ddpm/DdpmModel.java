@@ -1,0 +1,266 @@
+package dev.genzoo.graphs.ddpm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.genzoo.data.Batch;
+import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ModelBase;
+import dev.genzoo.graphs.ModelOptions;
+import dev.genzoo.graphs.Progress;
+import dev.genzoo.graphs.SampleOptions;
+import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.nn.Pass;
+import dev.genzoo.graphs.nn.Tensors;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Operand;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TFloating;
+
+/**
+ * A DDPM (Ho et al. 2020) as a {@link dev.genzoo.graphs.GenerativeModel}: the noise predictor ({@link UNet} or an MLP
+ * for points) with the {@link GaussianDiffusion} process, trained with L_simple, sampled by {@link DiffusionSampler}
+ * (ancestral or DDIM), and scored by the {@link VariationalBound} (bits/dim for 8-bit images). A class-conditional
+ * model (numClasses > 0) is trained with label dropout and sampled with classifier-free guidance (Ho & Salimans 2022):
+ * eps = (1 + w) eps(x, y) - w eps(x, none).
+ */
+public final class DdpmModel extends ModelBase {
+  private final DdpmConfig config;
+  private final DdpmConfig.Model m;
+  private final GaussianDiffusion diffusion;
+  private final UNet unet;
+  private final NoiseMlp mlp;
+  private final Placeholder<TInt32> sampleLabels;
+  private final Placeholder<TFloat32> guidance;
+  private final Placeholder<TInt32> boundLabels;
+  private final DiffusionSampler sampler;
+  private final VariationalBound bound;
+
+  public DdpmModel(DdpmConfig config, ModelOptions options) {
+    super(options);
+    try {
+      this.config = config;
+      this.m = config.model();
+      this.diffusion = config.process();
+      if (m.network() == DdpmConfig.Network.UNET) {
+        this.unet = new UNet(store.root().child("unet"), m);
+        this.mlp = null;
+      } else {
+        this.unet = null;
+        this.mlp = new NoiseMlp(store.root().child("mlp"), m);
+      }
+      boolean conditional = m.numClasses() > 0;
+      this.sampleLabels = conditional
+          ? tf.withName("sample_labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))) : null;
+      this.guidance = conditional
+          ? tf.withName("guidance").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar())) : null;
+      this.boundLabels = conditional
+          ? tf.withName("bound_labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))) : null;
+      var d = config.diffusion();
+      this.sampler = new DiffusionSampler(tf, dt, diffusion, this::guidedEps, m.dataShape(), config.decoder(),
+          d.clipDenoised());
+      this.bound = new VariationalBound(tf, dt, diffusion, (ops, xt, t) -> net(ops, xt, t, boundLabels, null),
+          m.dataShape(), d.varianceType(), config.decoder(), d.clipDenoised());
+      if (options.training()) {
+        buildTraining();
+      }
+      open();
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** eps_theta(x_t, t, y) of the network; {@code seed} non-null turns dropout on. */
+  private Operand<TFloating> net(Ops ops, Operand<TFloating> xt, Operand<TInt32> t, Operand<TInt32> labels,
+      Operand<TInt64> seed) {
+    return unet != null ? unet.call(ops, xt, t, labels, seed) : mlp.call(ops, xt, t);
+  }
+
+  /** Classifier-free guidance: one batch of [conditional; unconditional] through the network. */
+  private Operand<TFloating> guidedEps(Ops ops, Operand<TFloating> xt, Operand<TInt32> t) {
+    if (sampleLabels == null) {
+      return net(ops, xt, t, null, null);
+    }
+    Operand<TInt32> none = ops.fill(ops.shape(sampleLabels), ops.constant(m.numClasses()));
+    Operand<TFloating> both = net(ops, ops.concat(List.of(xt, xt), ops.constant(0)),
+        ops.concat(List.of(t, t), ops.constant(0)), ops.concat(List.of(sampleLabels, none), ops.constant(0)), null);
+    List<org.tensorflow.Output<TFloating>> halves = ops.split(ops.constant(0), both, 2L).output();
+    Operand<TFloating> w = Tensors.cast(ops, guidance, dt);
+    return ops.math.sub(ops.math.mul(ops.math.add(Tensors.constant(ops, dt, 1), w), halves.get(0)),
+        ops.math.mul(w, halves.get(1)));
+  }
+
+  private void buildTraining() {
+    var t = config.training();
+    long[] shape = m.dataShape();
+    long[] batchShape = new long[shape.length + 1];
+    batchShape[0] = -1;
+    System.arraycopy(shape, 0, batchShape, 1, shape.length);
+    Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
+    Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    Placeholder<TInt32> labels = m.numClasses() > 0
+        ? tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))) : null;
+    Operand<TFloating> x0 = toModelScale(Tensors.cast(tf, x, dt));
+    Operand<TInt32> n = tf.stridedSlice(tf.shape(x), org.tensorflow.ndarray.index.Indices.slice(0, 1));
+    Operand<TInt32> steps = tf.random.statelessRandomUniformInt(n, tf.math.add(seed, tf.constant(new long[] {0, 1})),
+        tf.constant(0), tf.constant(diffusion.timesteps()));
+    Operand<TFloating> noise = tf.random.statelessRandomNormal(tf.shape(x), tf.math.add(seed,
+        tf.constant(new long[] {0, 2})), dt);
+    Operand<TFloating> xt = diffusion.qSample(tf, x0, steps, noise);
+    Operand<TInt32> y = null;
+    if (labels != null) {
+      // Label dropout for classifier-free guidance: with probability p_uncond train on the "no label" class.
+      Operand<TFloating> u = tf.random.statelessRandomUniform(n, tf.math.add(seed, tf.constant(new long[] {0, 3})),
+          dt);
+      y = tf.select(tf.math.less(u, Tensors.constant(tf, dt, m.classDropProb())),
+          tf.fill(n, tf.constant(m.numClasses())), labels);
+    }
+    Operand<TFloating> eps = net(tf, xt, steps, y, m.dropout() > 0 ? tf.math.add(seed, tf.constant(new long[] {0, 4}))
+        : null);
+    Operand<TFloating> loss = Tensors.mean(tf, GaussianDiffusion.lossSimple(tf, noise, eps), 0);
+    Map<String, Operand<TFloating>> metrics = new LinkedHashMap<>();
+    metrics.put("mse", loss);
+    buildTraining(t, new Objective(x, labels, seed, loss, metrics, Pass.training(), null));
+  }
+
+  /** 8-bit images (values in [0, 256)) to the model's [-1, 1] grid k / 127.5 - 1; points unchanged. */
+  private Operand<TFloating> toModelScale(Operand<TFloating> x) {
+    if (!m.isImage()) {
+      return x;
+    }
+    Operand<TFloating> k = tf.clipByValue(tf.math.floor(x), c(0), c(255));
+    return tf.math.sub(tf.math.div(k, c(127.5)), c(1));
+  }
+
+  private Operand<TFloating> c(double v) {
+    return Tensors.constant(tf, dt, v);
+  }
+
+  public DdpmConfig ddpmConfig() {
+    return config;
+  }
+
+  /** The diffusion process (its schedule arrays). */
+  public GaussianDiffusion diffusion() {
+    return diffusion;
+  }
+
+  @Override
+  public String family() {
+    return "ddpm";
+  }
+
+  @Override
+  public JsonNode config() {
+    return Configs.toJson(config);
+  }
+
+  @Override
+  public long[] dataShape() {
+    return m.dataShape().clone();
+  }
+
+  /**
+   * Samples with the sampler named in {@code options} (see {@link DiffusionSampler#parse}); images come back in
+   * [0, 1]. A class-conditional model draws class {@code options.label()} (or cycles through the classes) with guidance
+   * weight {@code options.guidance()} (or the config's).
+   */
+  @Override
+  public Samples sample(int count, SampleOptions options) {
+    if (count <= 0) {
+      throw new IllegalArgumentException("--n must be positive, got " + count);
+    }
+    DiffusionSampler.Spec spec = DiffusionSampler.parse(options.sampler(), options.steps(), config);
+    if (m.numClasses() > 0 && options.label() >= m.numClasses()) {
+      throw new IllegalArgumentException("--label " + options.label() + ": the model has classes 0.."
+          + (m.numClasses() - 1));
+    }
+    double w = Double.isNaN(options.guidance()) ? config.sampling().guidance() : options.guidance();
+    int chunk = options.batchSize() > 0 ? options.batchSize() : config.sampling().batchSize();
+    long per = m.dims();
+    float[] out = new float[Math.toIntExact(count * per)];
+    int evals = sampler.evaluations(spec);
+    int chunks = (count + chunk - 1) / chunk;
+    try (Progress p = Progress.start("sample " + spec, 0, (long) evals * chunks, "steps",
+        (long) evals * chunks * per * Math.min(chunk, count) >= 50_000_000L)) {
+      for (int start = 0, part = 0; start < count; start += chunk, part++) {
+        int k = Math.min(chunk, count - start);
+        long seed = Seeds.mix(options.seed(), part);
+        int[] labels = new int[k];
+        for (int i = 0; i < k; i++) {
+          labels[i] = options.label() >= 0 ? options.label() : m.numClasses() > 0 ? (start + i) % m.numClasses() : 0;
+        }
+        final int done = part * evals;
+        double[] x;
+        try (TInt32 l = TInt32.vectorOf(labels); TFloat32 g = TFloat32.scalarOf((float) w)) {
+          Map<Operand<?>, Tensor> feeds = sampleLabels == null ? null : Map.of(sampleLabels, l, guidance, g);
+          x = sampler.sample(session(), sampler.priorNoise(session(), k, seed), k, seed, spec, feeds,
+              s -> p.stepTo(done + s));
+        }
+        for (int i = 0; i < x.length; i++) {
+          double v = m.isImage() ? Math.min(1, Math.max(0, (x[i] + 1) / 2)) : x[i];
+          out[Math.toIntExact(start * per) + i] = (float) v;
+        }
+      }
+    }
+    long[] shape = new long[m.dataShape().length + 1];
+    shape[0] = count;
+    System.arraycopy(m.dataShape(), 0, shape, 1, m.dataShape().length);
+    return new Samples(out, shape);
+  }
+
+  @Override
+  public boolean hasLikelihood() {
+    return true;
+  }
+
+  /**
+   * The negative variational bound in nats per example (T network evaluations per batch): for images, a lower bound
+   * on log P of the 8-bit image (the GenerativeModel convention: bits/dim = -logProb / (D ln 2)); for points, a
+   * lower bound on the log-density. The draws of x_t come from a fixed seed, so the value is reproducible.
+   */
+  @Override
+  public double[] logProb(Batch batch) {
+    VariationalBound.Result r = bound(batch, 0, null);
+    double[] out = new double[r.total().length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = -r.total()[i];
+    }
+    return out;
+  }
+
+  /**
+   * The bound and its parts for a batch (images on the 8-bit scale, or points). A conditional model is scored with the
+   * batch's labels where it has them, and as the unconditional model (the "no label" class) otherwise.
+   */
+  public VariationalBound.Result bound(Batch batch, long seed, java.util.function.IntConsumer onStep) {
+    if (!Arrays.equals(batch.exampleShape(), m.dataShape())) {
+      throw new IllegalArgumentException("data of shape " + Arrays.toString(batch.exampleShape())
+          + " given to a DDPM for " + Arrays.toString(m.dataShape()));
+    }
+    double[] x0 = new double[batch.x().length];
+    for (int i = 0; i < x0.length; i++) {
+      double v = batch.x()[i];
+      x0[i] = m.isImage() ? Math.min(255, Math.max(0, Math.floor(v))) / 127.5 - 1 : v;
+    }
+    int count = (int) batch.shape()[0];
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = batch.labels() != null ? batch.labels()[i] : m.numClasses();
+    }
+    try (TInt32 l = TInt32.vectorOf(labels)) {
+      Map<Operand<?>, Tensor> feeds = boundLabels == null ? null : Map.of(boundLabels, l);
+      return bound.evaluate(session(), x0, count, seed, feeds, onStep);
+    }
+  }
+
+}
