@@ -7,7 +7,8 @@
 #   scripts/train-embedded.sh flow-mnist      # one
 #
 # flow-mnist needs the official MNIST idx files: MNIST=DIR (default ../shared/data/mnist).
-# Wall time on a 2-core CPU: flow-8gaussians and flow-rings a few minutes each, flow-mnist about 45 minutes.
+# Wall time on a 2-core CPU: flow-8gaussians and flow-rings a few minutes each, flow-mnist about 45 minutes,
+# ddpm-8gaussians and ncsn-8gaussians about 5 minutes each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNIST=${MNIST:-../shared/data/mnist}
@@ -23,10 +24,10 @@ cp -r tools/target/genzoo-tools.jar tools/target/lib "$DIST/"
 genzoo() { TF_CPP_MIN_LOG_LEVEL=2 java -Xmx8g -Djava.awt.headless=true -jar "$DIST/genzoo-tools.jar" "$@"; }
 
 train() {
-  local name=$1
-  shift
+  local family=$1 name=$2
+  shift 2
   rm -rf "runs/embedded/$name"
-  genzoo train flow "$@" --seed 1 --name "$name" --out "runs/embedded/$name" --no-progress
+  genzoo train "$family" "$@" --seed 1 --name "$name" --out "runs/embedded/$name" --no-progress
   mkdir -p "$RES/embedded"
   cp "runs/embedded/$name/$name.tar.gz" "$RES/embedded/$name.tar.gz"
   python3 - "$RES/registry.json" "$name" "$RES/embedded/$name.tar.gz" <<'PY'
@@ -48,14 +49,21 @@ PY
 
 all=("$@")
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" flow-8gaussians "* ]]; then
-  train flow-8gaussians --preset realnvp-toy2d --data toy:8gaussians --steps 20000 \
+  train flow flow-8gaussians --preset realnvp-toy2d --data toy:8gaussians --steps 20000 \
     --eval-data toy:8gaussians --eval-limit 100000
 fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" flow-rings "* ]]; then
-  train flow-rings --preset realnvp-toy2d --data toy:rings --steps 20000 \
+  train flow flow-rings --preset realnvp-toy2d --data toy:rings --steps 20000 \
     --eval-data toy:rings --eval-limit 100000
 fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" flow-mnist "* ]]; then
-  train flow-mnist --preset mnist --data "mnist:$MNIST" --steps 10000 \
+  train flow flow-mnist --preset mnist --data "mnist:$MNIST" --steps 10000 \
     --eval-data "mnist:$MNIST" --eval-split test
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ddpm-8gaussians "* ]]; then
+  train ddpm ddpm-8gaussians --preset toy2d --data toy:8gaussians --steps 20000 \
+    --eval-data toy:8gaussians --eval-limit 10000
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ncsn-8gaussians "* ]]; then
+  train ncsn ncsn-8gaussians --preset toy2d --data toy:8gaussians --steps 20000
 fi

@@ -2,6 +2,7 @@ package dev.genzoo.graphs;
 
 import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
+import dev.genzoo.graphs.ncsn.NcsnFamily;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ public final class Families {
   static {
     register(new FlowFamily());
     register(new DdpmFamily());
+    register(new NcsnFamily());
   }
 
   private Families() {}

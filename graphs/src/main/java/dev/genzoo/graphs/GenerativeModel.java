@@ -39,6 +39,14 @@ public interface GenerativeModel extends AutoCloseable {
    */
   double[] logProb(Batch batch);
 
+  /**
+   * What {@link #logProb} computes: "exact" (flows), or a description of the bound (e.g. DDPM's variational bound),
+   * which evaluations print beside their numbers.
+   */
+  default String likelihoodKind() {
+    return "exact";
+  }
+
   /** Mean bits per dimension over batches on the 8-bit scale: -logProb / (D ln 2). */
   default double bitsPerDim(Iterable<Batch> batches) {
     double total = 0;

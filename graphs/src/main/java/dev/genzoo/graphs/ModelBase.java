@@ -122,11 +122,16 @@ public abstract class ModelBase implements GenerativeModel {
       stateSaver = new Saver(store, Saver.identity(state));
     }
     Op init = store.initializer();
-    this.session = new Session(graph, false, options.runtime().toConfigProto());
+    this.session = new Session(graph, false, sessionConfig());
     session.runner().addTarget(init).run().close();
     if (ema != null) {
       session.runner().addTarget(ema.reset()).run().close();
     }
+  }
+
+  /** The session's configuration: the runtime options; a family may adjust the graph rewriters. */
+  protected org.tensorflow.proto.ConfigProto sessionConfig() {
+    return options.runtime().toConfigProto();
   }
 
   /** The saver of the complete training state (weights, optimiser slots, EMA, step); null for inference models. */

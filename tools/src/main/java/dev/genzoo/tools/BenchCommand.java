@@ -40,7 +40,11 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = {"Throughput of training and sampling steps beside a PyTorch peer, same run.",
     "Example: genzoo bench --batch 8 --iters 5"})
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--preset", defaultValue = "glow-cifar10")
+  @Option(names = "--family", defaultValue = "flow", description = "flow (Glow) or ddpm (the DDPM U-Net, fp32 and "
+      + "bf16 in one run)")
+  String family;
+
+  @Option(names = "--preset", description = "the family's preset (default: its CIFAR-10 one)")
   String preset;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE")
@@ -69,6 +73,15 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (family.equals("ddpm")) {
+      return new DdpmBench(this).run();
+    }
+    if (!family.equals("flow")) {
+      throw new IllegalArgumentException("--family " + family + ": bench knows flow and ddpm");
+    }
+    if (preset == null) {
+      preset = "glow-cifar10";
+    }
     FlowConfig cfg = FlowFamily.parse(Configs.override(new FlowFamily().preset(preset), overrides));
     FlowConfig.Model m = cfg.model();
     int threads = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
@@ -169,16 +182,34 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private Timing timeTorch(FlowConfig.Model m, int threads) throws IOException, InterruptedException {
-    Path script = Files.createTempFile("glow_torch", ".py");
+    JsonNode j = runPeer("glow_torch.py", List.of("--levels", "" + m.levels(), "--steps", "" + m.steps(),
+        "--width", "" + m.width(), "--image", "" + m.dataShape()[0], "" + m.dataShape()[1], "" + m.dataShape()[2],
+        "--batch", "" + batch, "--threads", "" + threads, "--warmup", "" + warmup, "--iters", "" + iters));
+    double[] train = toArray(j.path("train_step_s_all"));
+    double[] sample = toArray(j.path("sample_step_s_all"));
+    System.out.printf("pytorch: train steps %s s, sample steps %s s%n", Arrays.toString(round(train)),
+        Arrays.toString(round(sample)));
+    if (j.path("forward_macs_per_image").asLong() != FlowCost.forwardMacs(m)) {
+      System.out.println("warning: MAC counts differ: genzoo " + FlowCost.forwardMacs(m) + ", PyTorch "
+          + j.path("forward_macs_per_image").asLong());
+    }
+    return new Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
+        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+  }
+
+  String pythonPath() {
+    return python != null ? python : Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+  }
+
+  /** Runs a PyTorch peer script from the jar's bench resources and returns the JSON object of its last line. */
+  JsonNode runPeer(String resource, List<String> args) throws IOException, InterruptedException {
+    Path script = Files.createTempFile(resource.replace(".py", ""), ".py");
     try {
-      try (InputStream in = BenchCommand.class.getResourceAsStream("/dev/genzoo/tools/bench/glow_torch.py")) {
+      try (InputStream in = BenchCommand.class.getResourceAsStream("/dev/genzoo/tools/bench/" + resource)) {
         Files.copy(in, script, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      String py = python != null ? python : Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3"
-          : "python3";
-      List<String> cmd = List.of(py, script.toString(), "--levels", "" + m.levels(), "--steps", "" + m.steps(),
-          "--width", "" + m.width(), "--image", "" + m.dataShape()[0], "" + m.dataShape()[1], "" + m.dataShape()[2],
-          "--batch", "" + batch, "--threads", "" + threads, "--warmup", "" + warmup, "--iters", "" + iters);
+      List<String> cmd = new ArrayList<>(List.of(pythonPath(), script.toString()));
+      cmd.addAll(args);
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String last = null;
       StringBuilder all = new StringBuilder();
@@ -195,23 +226,13 @@ final class BenchCommand implements Callable<Integer> {
         throw new IOException("the PyTorch peer failed (" + String.join(" ", cmd) + ", exit " + rc + "): "
             + all.toString().trim() + "; install Debian's python3-torch or pass --no-torch");
       }
-      JsonNode j = Configs.JSON.readTree(last);
-      double[] train = toArray(j.path("train_step_s_all"));
-      double[] sample = toArray(j.path("sample_step_s_all"));
-      System.out.printf("pytorch: train steps %s s, sample steps %s s%n", Arrays.toString(round(train)),
-          Arrays.toString(round(sample)));
-      if (j.path("forward_macs_per_image").asLong() != FlowCost.forwardMacs(m)) {
-        System.out.println("warning: MAC counts differ: genzoo " + FlowCost.forwardMacs(m) + ", PyTorch "
-            + j.path("forward_macs_per_image").asLong());
-      }
-      return new Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
-          j.path("params").asLong(), j.path("torch").asText(), train, sample);
+      return Configs.JSON.readTree(last);
     } finally {
       Files.deleteIfExists(script);
     }
   }
 
-  private static double[] toArray(JsonNode a) {
+  static double[] toArray(JsonNode a) {
     double[] out = new double[a.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] = a.get(i).asDouble();
@@ -219,13 +240,13 @@ final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
-  private static double median(double[] v) {
+  static double median(double[] v) {
     double[] s = v.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : 0.5 * (s[s.length / 2 - 1] + s[s.length / 2]);
   }
 
-  private static double[] round(double[] v) {
+  static double[] round(double[] v) {
     return Arrays.stream(v).map(d -> Math.round(d * 1000) / 1000.0).toArray();
   }
 }

@@ -55,6 +55,8 @@ final class Evaluation {
       }
     }
     Map<String, BundleManifest.Metric> out = new LinkedHashMap<>();
+    boolean exact = model.likelihoodKind().equals("exact");
+    String kind = exact ? "" : "; " + model.likelihoodKind() + ", so an upper bound on the exact value";
     // Image datasets describe their size themselves; toy samples and point sets are counted here.
     String what = images ? data.describe() : data.describe() + ", " + n + " points";
     if (images) {
@@ -62,14 +64,14 @@ final class Evaluation {
       boolean hasSplits = scheme.equals("mnist") || scheme.equals("cifar10");
       out.put(hasSplits ? split + "_bpd" : "bpd", new BundleManifest.Metric(sumNll / n / (dims * Math.log(2)),
           "bits/dim", what + (hasSplits ? ", " + split + " split" : "") + ", uniform dequantisation (noise seed "
-          + seed + "), 8-bit accounting"));
+          + seed + "), 8-bit accounting" + kind));
     } else {
-      out.put("nll", new BundleManifest.Metric(sumNll / n, "nats", what + " (seed " + seed + ")"));
+      out.put("nll", new BundleManifest.Metric(sumNll / n, "nats", what + " (seed " + seed + ")" + kind));
       if (toy != null) {
         // sumNll = -sum log q, so E_p[log p] - E_p[log q] = (sumLogP + sumNll) / n.
         out.put("kl_data_model", new BundleManifest.Metric((sumLogP + sumNll) / n, "nats",
             "KL(data || model) = E_p[log p - log q], Monte Carlo over " + what
-            + " (seed " + seed + "), analytic log p"));
+            + " (seed " + seed + "), analytic log p" + kind));
         out.put("data_entropy", new BundleManifest.Metric(-sumLogP / n, "nats", "H(p) of the data, Monte Carlo"));
       }
     }

@@ -40,11 +40,19 @@ final class SampleCommand implements Callable<Integer> {
   @Option(names = "--temperature", defaultValue = "1.0", description = "prior temperature (default ${DEFAULT-VALUE})")
   double temperature;
 
-  @Option(names = "--sampler", description = "the family's sampler (default: the family's default)")
+  @Option(names = "--sampler", description = {"the family's sampler (default: the model's)",
+      "ddpm: ancestral, ancestral:fixedlarge, ancestral:fixedsmall, ddim, ddim:ETA; ncsn: annealed-langevin"})
   String sampler;
 
-  @Option(names = "--steps", defaultValue = "0", description = "sampler steps, where the sampler has them")
+  @Option(names = "--steps", defaultValue = "0", description = "sampler steps: DDIM's S, NCSN's T per noise level")
   int steps;
+
+  @Option(names = "--guidance", description = "class-conditional models: classifier-free guidance weight w")
+  Double guidance;
+
+  @Option(names = "--label", defaultValue = "-1", description = "class-conditional models: the class to draw "
+      + "(default: cycle through the classes)")
+  int label;
 
   @Option(names = "--data", description = "2-D models: draw this data (a SPEC) under the samples")
   String data;
@@ -60,7 +68,8 @@ final class SampleCommand implements Callable<Integer> {
     try (GenerativeModel model = Zoo.load(name, ModelOptions.inference().withRuntime(runtime.options()))) {
       Samples s;
       try (Progress p = Progress.start("sample", 0, 1, "runs", n >= 1000)) {
-        s = model.sample(n, new SampleOptions(seed, temperature, sampler, steps, 0));
+        s = model.sample(n, new SampleOptions(seed, temperature, sampler, steps, 0,
+            guidance == null ? Double.NaN : guidance, label));
         p.stepTo(1);
       }
       if (out != null) {

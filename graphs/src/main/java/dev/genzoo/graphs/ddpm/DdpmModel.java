@@ -9,6 +9,7 @@ import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.Progress;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.nn.ConditionalMlp;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
 import java.util.Arrays;
@@ -37,7 +38,7 @@ public final class DdpmModel extends ModelBase {
   private final DdpmConfig.Model m;
   private final GaussianDiffusion diffusion;
   private final UNet unet;
-  private final NoiseMlp mlp;
+  private final ConditionalMlp mlp;
   private final Placeholder<TInt32> sampleLabels;
   private final Placeholder<TFloat32> guidance;
   private final Placeholder<TInt32> boundLabels;
@@ -55,7 +56,7 @@ public final class DdpmModel extends ModelBase {
         this.mlp = null;
       } else {
         this.unet = null;
-        this.mlp = new NoiseMlp(store.root().child("mlp"), m);
+        this.mlp = new ConditionalMlp(store.root().child("mlp"), m.dataShape()[0], m.ch(), m.numResBlocks());
       }
       boolean conditional = m.numClasses() > 0;
       this.sampleLabels = conditional
@@ -149,6 +150,11 @@ public final class DdpmModel extends ModelBase {
     return config;
   }
 
+  /** The sampler's ops (for single steps in benchmarks; {@link #sample} runs whole chains). */
+  public DiffusionSampler sampler() {
+    return sampler;
+  }
+
   /** The diffusion process (its schedule arrays). */
   public GaussianDiffusion diffusion() {
     return diffusion;
@@ -216,6 +222,12 @@ public final class DdpmModel extends ModelBase {
     shape[0] = count;
     System.arraycopy(m.dataShape(), 0, shape, 1, m.dataShape().length);
     return new Samples(out, shape);
+  }
+
+  @Override
+  public String likelihoodKind() {
+    return "variational bound (Ho et al. 2020 eq. 5, " + diffusion.timesteps() + " terms, one x_t draw each, "
+        + (m.isImage() ? "discretised Gaussian decoder" : "Gaussian decoder") + ")";
   }
 
   @Override

@@ -200,25 +200,41 @@ public final class DiffusionSampler {
         : spec.varianceType() == VarianceType.FIXED_LARGE ? ancestralLarge : ancestralSmall;
     for (int i = 0; i < ts.length; i++) {
       int prev = i + 1 < ts.length ? ts[i + 1] : -1;
-      try (Tensor xIn = HostTensors.of(dt, x, shape);
-           TInt32 tT = TInt32.scalarOf(ts[i]);
-           TInt32 pT = TInt32.scalarOf(prev);
-           TFloat32 eT = TFloat32.scalarOf((float) spec.eta());
-           TInt64 sT = TInt64.vectorOf(seed, ts[i] + 1L)) {
-        Session.Runner r = session.runner().feed(xt, xIn).feed(t, tT).feed(tPrev, pT).feed(eta, eT).feed(this.seed, sT)
-            .fetch(op);
-        if (feeds != null) {
-          feeds.forEach(r::feed);
-        }
-        try (Result res = r.run()) {
-          x = HostTensors.toDoubles(res.get(0));
-        }
-      }
+      x = step(session, op, x, shape, ts[i], prev, spec.eta(), seed, feeds);
       if (onStep != null) {
         onStep.accept(i + 1);
       }
     }
     return x;
+  }
+
+  /** One step of {@code spec}'s sampler from timestep t (to t - 1, or to {@code tPrev} for DDIM); for benchmarks. */
+  public double[] step(Session session, double[] x, int count, int t, int tPrev, long seed, Spec spec,
+      Map<? extends Operand<?>, ? extends Tensor> feeds) {
+    long[] shape = new long[exampleShape.length + 1];
+    shape[0] = count;
+    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    Operand<TFloating> op = spec.kind() == Spec.Kind.DDIM ? ddim
+        : spec.varianceType() == VarianceType.FIXED_LARGE ? ancestralLarge : ancestralSmall;
+    return step(session, op, x, shape, t, tPrev, spec.eta(), seed, feeds);
+  }
+
+  private double[] step(Session session, Operand<TFloating> op, double[] x, long[] shape, int t, int tPrev,
+      double etaValue, long seed, Map<? extends Operand<?>, ? extends Tensor> feeds) {
+    try (Tensor xIn = HostTensors.of(dt, x, shape);
+         TInt32 tT = TInt32.scalarOf(t);
+         TInt32 pT = TInt32.scalarOf(tPrev);
+         TFloat32 eT = TFloat32.scalarOf((float) etaValue);
+         TInt64 sT = TInt64.vectorOf(seed, t + 1L)) {
+      Session.Runner r = session.runner().feed(xt, xIn).feed(this.t, tT).feed(this.tPrev, pT).feed(eta, eT)
+          .feed(this.seed, sT).fetch(op);
+      if (feeds != null) {
+        feeds.forEach(r::feed);
+      }
+      try (org.tensorflow.Result res = r.run()) {
+        return HostTensors.toDoubles(res.get(0));
+      }
+    }
   }
 
   /** The placeholder of x_t, for feeding an eps function's own inputs. */

@@ -1,0 +1,173 @@
+package dev.genzoo.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ModelOptions;
+import dev.genzoo.graphs.RuntimeOptions;
+import dev.genzoo.graphs.ddpm.DdpmConfig;
+import dev.genzoo.graphs.ddpm.DdpmFamily;
+import dev.genzoo.graphs.ddpm.DdpmModel;
+import dev.genzoo.graphs.ddpm.DiffusionSampler;
+import dev.genzoo.graphs.ddpm.VarianceType;
+import dev.genzoo.graphs.nn.HostTensors;
+import dev.genzoo.graphs.train.TrainGraph;
+import dev.genzoo.io.AtomicFiles;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * {@code genzoo bench --family ddpm}: the DDPM U-Net's training step (L_simple, Adam, clipping, EMA: one Session.run)
+ * and sampling step (one ancestral step: a U-Net evaluation and the update) at a preset, in fp32 and in bf16 (the
+ * oneDNN auto-mixed-precision rewrite), each beside the same network in PyTorch (bench/ddpm_torch.py; bf16 under
+ * torch.autocast) timed in the same invocation.
+ */
+final class DdpmBench {
+  private final BenchCommand c;
+
+  DdpmBench(BenchCommand c) {
+    this.c = c;
+  }
+
+  int run() throws Exception {
+    String preset = c.preset == null ? "cifar10" : c.preset;
+    DdpmConfig cfg = DdpmFamily.parse(Configs.override(new DdpmFamily().preset(preset), c.overrides));
+    DdpmConfig.Model m = cfg.model();
+    if (!m.isImage()) {
+      throw new IllegalArgumentException("--preset " + preset + ": the DDPM bench times the U-Net (image presets)");
+    }
+    int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
+    System.out.printf("ddpm %s: %s, batch %d, %d threads%n", preset, m, c.batch, threads);
+    ObjectNode report = Configs.JSON.createObjectNode();
+    report.put("family", "ddpm");
+    report.put("preset", preset);
+    report.put("batch", c.batch);
+    report.put("threads", threads);
+    List<String[]> rows = new ArrayList<>();
+    List<double[]> values = new ArrayList<>();
+    long params = 0;
+    for (boolean bf16 : new boolean[] {false, true}) {
+      String precision = bf16 ? "bf16" : "fp32";
+      BenchCommand.Timing ours = timeGenzoo(cfg, threads, bf16);
+      params = ours.params();
+      report.set("genzoo_" + precision, ours.toJson());
+      rows.add(new String[] {"genzoo (TF Java) " + precision});
+      values.add(new double[] {ours.train(), ours.sample()});
+      if (!c.noTorch) {
+        BenchCommand.Timing torch = timeTorch(m, threads, bf16);
+        report.set("pytorch_" + precision, torch.toJson());
+        rows.add(new String[] {"PyTorch " + torch.version() + " " + precision});
+        values.add(new double[] {torch.train(), torch.sample()});
+        rows.add(new String[] {"ratio genzoo / PyTorch " + precision});
+        values.add(new double[] {torch.train() / ours.train(), torch.sample() / ours.sample(), 1});
+        report.put("train_speedup_vs_pytorch_" + precision, torch.train() / ours.train());
+        report.put("sample_speedup_vs_pytorch_" + precision, torch.sample() / ours.sample());
+        if (torch.params() != ours.params()) {
+          System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
+              + torch.params());
+        }
+      }
+    }
+    System.out.println();
+    System.out.printf("U-Net: %,d parameters%n", params);
+    System.out.printf("%-34s %12s %12s %14s %12s%n", "", "train s/step", "train img/s", "sample s/step",
+        "sample img/s");
+    for (int i = 0; i < rows.size(); i++) {
+      double[] v = values.get(i);
+      if (v.length == 3) {
+        System.out.printf("%-34s %12s %11.2fx %14s %11.2fx%n", rows.get(i)[0], "", v[0], "", v[1]);
+      } else {
+        System.out.printf("%-34s %12.3f %12.2f %14.3f %12.2f%n", rows.get(i)[0], v[0], c.batch / v[0], v[1],
+            c.batch / v[1]);
+      }
+    }
+    if (c.json != null) {
+      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
+      System.out.println("wrote " + c.json);
+    }
+    return 0;
+  }
+
+  private BenchCommand.Timing timeGenzoo(DdpmConfig cfg, int threads, boolean bf16) {
+    var rt = new RuntimeOptions(threads, 1, c.runtime.xla, bf16, c.runtime.device);
+    try (DdpmModel model = new DdpmModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
+      TrainGraph g = model.trainGraph();
+      long[] ds = cfg.model().dataShape();
+      long[] shape = {c.batch, ds[0], ds[1], ds[2]};
+      int size = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
+      SplittableRandom rng = new SplittableRandom(0);
+      double[] train = new double[c.iters];
+      for (int i = -c.warmup; i < c.iters; i++) {
+        float[] x = new float[size];
+        for (int k = 0; k < size; k++) {
+          x[k] = rng.nextInt(256);
+        }
+        int[] labels = new int[c.batch];
+        try (TFloat32 xt = HostTensors.float32(x, shape); TInt64 seed = TInt64.vectorOf(0, i);
+             TInt32 yt = TInt32.vectorOf(labels)) {
+          var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
+          if (g.labels() != null) {
+            r.feed(g.labels(), yt);
+          }
+          long t0 = System.nanoTime();
+          r.run().close();
+          if (i >= 0) {
+            train[i] = (System.nanoTime() - t0) / 1e9;
+          }
+        }
+      }
+      DiffusionSampler.Spec spec = new DiffusionSampler.Spec(DiffusionSampler.Spec.Kind.ANCESTRAL,
+          VarianceType.FIXED_LARGE, cfg.diffusion().timesteps(), 1);
+      double[] xs = new double[size];
+      for (int k = 0; k < size; k++) {
+        xs[k] = rng.nextGaussian();
+      }
+      double[] sample = new double[c.iters];
+      if (cfg.model().numClasses() > 0) {
+        System.out.println("note: the sampling step of a class-conditional model is timed without guidance feeds");
+      }
+      for (int i = -c.warmup; i < c.iters; i++) {
+        long t0 = System.nanoTime();
+        int t = cfg.diffusion().timesteps() / 2;
+        model.sampler().step(model.session(), xs, c.batch, t, t - 1, i, spec, null);
+        if (i >= 0) {
+          sample[i] = (System.nanoTime() - t0) / 1e9;
+        }
+      }
+      System.out.printf("genzoo %s: train steps %s s, sample steps %s s%n", bf16 ? "bf16" : "fp32",
+          Arrays.toString(BenchCommand.round(train)), Arrays.toString(BenchCommand.round(sample)));
+      return new BenchCommand.Timing(BenchCommand.median(train), BenchCommand.median(sample), model.parameterCount(),
+          "TF Java 1.0.0", train, sample);
+    }
+  }
+
+  private BenchCommand.Timing timeTorch(DdpmConfig.Model m, int threads, boolean bf16) throws Exception {
+    List<String> args = new ArrayList<>(List.of("--ch", "" + m.ch(), "--num-res-blocks", "" + m.numResBlocks(),
+        "--dropout", "" + m.dropout(), "--num-classes", "" + m.numClasses(), "--image", "" + m.dataShape()[0],
+        "" + m.dataShape()[1], "" + m.dataShape()[2], "--batch", "" + c.batch, "--threads", "" + threads,
+        "--warmup", "" + c.warmup, "--iters", "" + c.iters));
+    args.add("--ch-mult");
+    for (int v : m.chMult()) {
+      args.add("" + v);
+    }
+    args.add("--attn-res");
+    for (int v : m.attnResolutions()) {
+      args.add("" + v);
+    }
+    if (bf16) {
+      args.add("--bf16");
+    }
+    JsonNode j = c.runPeer("ddpm_torch.py", args);
+    double[] train = BenchCommand.toArray(j.path("train_step_s_all"));
+    double[] sample = BenchCommand.toArray(j.path("sample_step_s_all"));
+    System.out.printf("pytorch %s: train steps %s s, sample steps %s s%n", bf16 ? "bf16" : "fp32",
+        Arrays.toString(BenchCommand.round(train)), Arrays.toString(BenchCommand.round(sample)));
+    return new BenchCommand.Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
+        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+  }
+}
