@@ -93,6 +93,43 @@ class CliTest {
   }
 
   @Test
+  void infoPrintsTheDiffusionAndScorePresetsParameterCounts() {
+    // Ho et al.'s released CIFAR-10 U-Net has 35,746,307 parameters ("35.7M"); the NCSNv2 and NCSN counts are those
+    // of PyTorch ports of the authors' networks (graphs' ncsn fixtures).
+    assertEquals(0, genzoo("info", "ddpm", "--preset", "cifar10"), stderr());
+    assertTrue(stdout().contains("parameters: 35,746,307"), stdout());
+    assertEquals(0, genzoo("info", "ncsn", "--preset", "cifar10"), stderr());
+    assertTrue(stdout().contains("parameters: 29,694,083"), stdout());
+  }
+
+  @Test
+  void diffusionAndScoreModelsSampleWithTheirSamplers() throws Exception {
+    Path ddim = tmp.resolve("ddim.npy");
+    assertEquals(0, genzoo("sample", "ddpm-8gaussians", "--n", "200", "--sampler", "ddim", "--steps", "50", "--npy",
+        ddim.toString(), "--out", tmp.resolve("ddim.png").toString()), stderr());
+    assertEquals(200 * 2, dev.genzoo.data.Npy.read(ddim).asFloats().length);
+    assertEquals(0, genzoo("sample", "ncsn-8gaussians", "--n", "100", "--steps", "5", "--out",
+        tmp.resolve("ald.png").toString()), stderr());
+    assertTrue(Files.size(tmp.resolve("ald.png")) > 1000);
+    assertEquals(1, genzoo("sample", "ddpm-8gaussians", "--n", "10", "--sampler", "ancestral", "--steps", "10",
+        "--out", tmp.resolve("x.png").toString()));
+    assertTrue(stderr().contains("ddim"), stderr());
+  }
+
+  @Test
+  void evalReportsTheDdpmBound() {
+    assertEquals(0, genzoo("eval", "ddpm-8gaussians", "--data", "toy:8gaussians", "--limit", "200"), stderr());
+    String[] lines = stdout().trim().split("\n");
+    String last = lines[lines.length - 1];
+    assertTrue(last.startsWith("nll "), last);
+    double nll = Double.parseDouble(last.substring(4));
+    // The data's entropy is 1.70 nats (eight well separated Gaussians of sd 0.2: log 8 + log(2 pi e 0.04)); the bound
+    // lies above it up to Monte Carlo error over 200 points and, for a trained model, not far above.
+    assertTrue(nll > 1.5 && nll < 3.0, last);
+    assertTrue(stdout().contains("variational bound"), stdout());
+  }
+
+  @Test
   void sampleWritesAPngForEveryEmbeddedModel() throws Exception {
     for (String name : new String[] {"flow-8gaussians", "flow-rings", "flow-mnist"}) {
       Path png = tmp.resolve(name + ".png");
@@ -218,6 +255,26 @@ class CliTest {
     if (torch) {
       assertEquals(report.path("genzoo").path("params").asLong(), report.path("pytorch").path("params").asLong(),
           "the PyTorch peer builds the same architecture");
+    }
+  }
+
+  @Test
+  void benchTimesTheDdpmUNetInBothPrecisions() throws Exception {
+    Path json = tmp.resolve("ddpm-bench.json");
+    boolean torch = hasTorch();
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--family", "ddpm", "--preset",
+        "tiny", "--batch", "2", "--warmup", "1", "--iters", "1", "--json", json.toString()));
+    if (!torch) {
+      args.add("--no-torch");
+    }
+    assertEquals(0, genzoo(args.toArray(String[]::new)), stderr());
+    var report = dev.genzoo.graphs.Configs.JSON.readTree(json.toFile());
+    for (String p : new String[] {"fp32", "bf16"}) {
+      assertTrue(report.path("genzoo_" + p).path("sample_step_s").asDouble() > 0, report.toString());
+      if (torch) {
+        assertEquals(report.path("genzoo_" + p).path("params").asLong(),
+            report.path("pytorch_" + p).path("params").asLong(), "the PyTorch peer builds the same U-Net");
+      }
     }
   }
 

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Loading the embedded models in one line, offline, into a fresh cache. */
 class ZooTest {
@@ -145,6 +147,51 @@ class ZooTest {
         sb.append(c.getMessage()).append(" | ");
       }
       return new CauseChain(sb.toString());
+    }
+  }
+
+  /**
+   * The embedded diffusion and score models reproduce toy:8gaussians (eight Gaussians of standard deviation 0.2 at
+   * radius 2, angles k pi / 4, equal weights) with their default samplers: every mode gets between 9% and 16% of
+   * 10,000 samples (12.5% expected), and the spread around each mode's centre is within 25% of 0.2.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"ddpm-8gaussians", "ncsn-8gaussians"})
+  void samplesMatchTheEightGaussians(String name) {
+    int n = 10_000;
+    Samples s;
+    try (GenerativeModel m = Zoo.load(name)) {
+      s = m.sample(n, SampleOptions.seed(2026));
+    }
+    long[] counts = new long[8];
+    double[] squared = new double[8];
+    for (int i = 0; i < n; i++) {
+      double x = s.data()[2 * i];
+      double y = s.data()[2 * i + 1];
+      int best = 0;
+      double bestD = Double.MAX_VALUE;
+      for (int k = 0; k < 8; k++) {
+        double dx = x - 2 * Math.cos(k * Math.PI / 4);
+        double dy = y - 2 * Math.sin(k * Math.PI / 4);
+        if (dx * dx + dy * dy < bestD) {
+          bestD = dx * dx + dy * dy;
+          best = k;
+        }
+      }
+      counts[best]++;
+      squared[best] += bestD;
+    }
+    StringBuilder report = new StringBuilder(name + ":");
+    for (int k = 0; k < 8; k++) {
+      report.append(String.format(" mode %d %.3f (sd %.3f)", k, counts[k] / (double) n,
+          Math.sqrt(squared[k] / (2.0 * counts[k]))));
+    }
+    for (int k = 0; k < 8; k++) {
+      double share = counts[k] / (double) n;
+      // Per-coordinate standard deviation around the centre: sqrt(E|x - mu|^2 / 2).
+      double sd = Math.sqrt(squared[k] / (2.0 * counts[k]));
+      assertTrue(share >= 0.09 && share <= 0.16, "mode " + k + " share; " + report);
+      assertTrue(Math.abs(sd - 0.2) <= 0.25 * 0.2, "mode " + k + " spread; " + report);
     }
   }
 }
