@@ -97,9 +97,9 @@ class CliTest {
     // Ho et al.'s released CIFAR-10 U-Net has 35,746,307 parameters ("35.7M"); the NCSNv2 and NCSN counts are those
     // of PyTorch ports of the authors' networks (graphs' ncsn fixtures).
     assertEquals(0, genzoo("info", "ddpm", "--preset", "cifar10"), stderr());
-    assertTrue(stdout().contains("parameters: 35,746,307"), stdout());
+    assertTrue(stdout().contains("(35,746,307)"), stdout());
     assertEquals(0, genzoo("info", "ncsn", "--preset", "cifar10"), stderr());
-    assertTrue(stdout().contains("parameters: 29,694,083"), stdout());
+    assertTrue(stdout().contains("(29,694,083)"), stdout());
   }
 
   @Test
