@@ -63,8 +63,9 @@ final class Evaluation {
       String scheme = dev.genzoo.data.DataSpec.parse(spec).scheme();
       boolean hasSplits = scheme.equals("mnist") || scheme.equals("cifar10");
       out.put(hasSplits ? split + "_bpd" : "bpd", new BundleManifest.Metric(sumNll / n / (dims * Math.log(2)),
-          "bits/dim", what + (hasSplits ? ", " + split + " split" : "") + ", uniform dequantisation (noise seed "
-          + seed + "), 8-bit accounting" + kind));
+          "bits/dim", what + (hasSplits ? ", " + split + " split" : "") + (exact ? ", uniform dequantisation "
+          + "(noise seed " + seed + "), 8-bit accounting" : ", -log2 P of the discrete 8-bit image per dimension")
+          + kind));
     } else {
       out.put("nll", new BundleManifest.Metric(sumNll / n, "nats", what + " (seed " + seed + ")" + kind));
       if (toy != null) {
