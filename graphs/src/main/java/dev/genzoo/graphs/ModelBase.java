@@ -129,6 +129,47 @@ public abstract class ModelBase implements GenerativeModel {
     }
   }
 
+  /** Draws one chunk of samples: {@code k} examples from index {@code start}, flattened, ready to return. */
+  @FunctionalInterface
+  protected interface ChunkSampler {
+    double[] draw(int start, int k, int part, java.util.function.IntConsumer onStep);
+  }
+
+  /**
+   * Draws {@code count} samples in chunks of at most {@code chunk} examples (part i depends only on the seed and i),
+   * with one progress bar over {@code stepsPerChunk} sampler steps per chunk, shown when the work is large.
+   */
+  protected Samples sampleInChunks(int count, int chunk, String task, int stepsPerChunk, ChunkSampler sampler) {
+    if (count <= 0) {
+      throw new IllegalArgumentException("--n must be positive, got " + count);
+    }
+    if (chunk <= 0) {
+      throw new IllegalArgumentException("the sampling batch size must be positive, got " + chunk);
+    }
+    long[] example = dataShape();
+    long per = 1;
+    for (long d : example) {
+      per *= d;
+    }
+    float[] out = new float[Math.toIntExact(count * per)];
+    long chunks = (count + chunk - 1) / chunk;
+    long total = stepsPerChunk * chunks;
+    try (Progress p = Progress.start(task, 0, total, "steps", total * per * Math.min(chunk, count) >= 50_000_000L)) {
+      for (int start = 0, part = 0; start < count; start += chunk, part++) {
+        int k = Math.min(chunk, count - start);
+        long done = (long) part * stepsPerChunk;
+        double[] x = sampler.draw(start, k, part, s -> p.stepTo(done + s));
+        if (x.length != k * per) {
+          throw new IllegalStateException(task + " returned " + x.length + " values for " + k + " samples");
+        }
+        for (int i = 0; i < x.length; i++) {
+          out[Math.toIntExact(start * per) + i] = (float) x[i];
+        }
+      }
+    }
+    return new Samples(out, Tensors.batchShape(count, example));
+  }
+
   /** The session's configuration: the runtime options; a family may adjust the graph rewriters. */
   protected org.tensorflow.proto.ConfigProto sessionConfig() {
     return options.runtime().toConfigProto();

@@ -82,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
     if (preset == null) {
       preset = "glow-cifar10";
     }
-    FlowConfig cfg = FlowFamily.parse(Configs.override(new FlowFamily().preset(preset), overrides));
+    FlowConfig cfg = new FlowFamily().parse(Configs.override(new FlowFamily().preset(preset), overrides));
     FlowConfig.Model m = cfg.model();
     int threads = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
     long macs = FlowCost.forwardMacs(m);

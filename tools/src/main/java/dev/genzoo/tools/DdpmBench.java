@@ -36,7 +36,7 @@ final class DdpmBench {
 
   int run() throws Exception {
     String preset = c.preset == null ? "cifar10" : c.preset;
-    DdpmConfig cfg = DdpmFamily.parse(Configs.override(new DdpmFamily().preset(preset), c.overrides));
+    DdpmConfig cfg = new DdpmFamily().parse(Configs.override(new DdpmFamily().preset(preset), c.overrides));
     DdpmConfig.Model m = cfg.model();
     if (!m.isImage()) {
       throw new IllegalArgumentException("--preset " + preset + ": the DDPM bench times the U-Net (image presets)");
@@ -128,13 +128,10 @@ final class DdpmBench {
         xs[k] = rng.nextGaussian();
       }
       double[] sample = new double[c.iters];
-      if (cfg.model().numClasses() > 0) {
-        System.out.println("note: the sampling step of a class-conditional model is timed without guidance feeds");
-      }
       for (int i = -c.warmup; i < c.iters; i++) {
         long t0 = System.nanoTime();
         int t = cfg.diffusion().timesteps() / 2;
-        model.sampler().step(model.session(), xs, c.batch, t, t - 1, i, spec, null);
+        model.sampleStep(xs, c.batch, t, i, spec);
         if (i >= 0) {
           sample[i] = (System.nanoTime() - t0) / 1e9;
         }

@@ -1,14 +1,12 @@
 package dev.genzoo.graphs.ddpm;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.genzoo.graphs.Presets;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * A denoising diffusion model (Ho et al. 2020, "Denoising Diffusion Probabilistic Models"): the noise-predicting
@@ -236,26 +234,20 @@ public record DdpmConfig(String preset, Model model, Diffusion diffusion, Traini
         new Sampling("ancestral", 0, 0, 0, 10000));
   }
 
-  private static final Map<String, Supplier<DdpmConfig>> PRESETS = new LinkedHashMap<>();
+  private static final Presets<DdpmConfig> PRESETS = new Presets<DdpmConfig>("ddpm")
+      .add("cifar10", DdpmConfig::cifar10)
+      .add("cifar10-cond", DdpmConfig::cifar10Cond)
+      .add("tiny", DdpmConfig::tiny)
+      .add("tiny-cond", DdpmConfig::tinyCond)
+      .add("toy2d", DdpmConfig::toy2d);
 
-  static {
-    PRESETS.put("cifar10", DdpmConfig::cifar10);
-    PRESETS.put("cifar10-cond", DdpmConfig::cifar10Cond);
-    PRESETS.put("tiny", DdpmConfig::tiny);
-    PRESETS.put("tiny-cond", DdpmConfig::tinyCond);
-    PRESETS.put("toy2d", DdpmConfig::toy2d);
-  }
-
+  /** A preset by name; an unknown name is an error listing the valid ones. */
   public static DdpmConfig preset(String name) {
-    Supplier<DdpmConfig> s = PRESETS.get(name);
-    if (s == null) {
-      throw new IllegalArgumentException("unknown ddpm preset '" + name + "'; valid: "
-          + String.join(", ", PRESETS.keySet()));
-    }
-    return s.get();
+    return PRESETS.get(name);
   }
 
+  /** The preset names, the headline CIFAR-10 one first. */
   public static List<String> presetNames() {
-    return List.copyOf(PRESETS.keySet());
+    return PRESETS.names();
   }
 }

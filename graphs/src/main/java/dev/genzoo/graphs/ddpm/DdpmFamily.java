@@ -1,23 +1,16 @@
 package dev.genzoo.graphs.ddpm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ConfigFamily;
 import dev.genzoo.graphs.GenerativeModel;
-import dev.genzoo.graphs.ModelFamily;
 import dev.genzoo.graphs.ModelOptions;
 import java.util.Arrays;
 import java.util.List;
 
 /** The DDPM family: denoising diffusion with ancestral and DDIM sampling and the variational bound. */
-public final class DdpmFamily implements ModelFamily {
-  @Override
-  public String name() {
-    return "ddpm";
-  }
-
-  @Override
-  public String description() {
-    return "denoising diffusion (Ho et al. 2020): ancestral and DDIM sampling, variational bound in bits/dim";
+public final class DdpmFamily extends ConfigFamily<DdpmConfig> {
+  public DdpmFamily() {
+    super("ddpm", "denoising diffusion (Ho et al. 2020): ancestral and DDIM sampling, variational bound in bits/dim",
+        DdpmConfig.class);
   }
 
   @Override
@@ -26,32 +19,22 @@ public final class DdpmFamily implements ModelFamily {
   }
 
   @Override
-  public JsonNode preset(String name) {
-    return Configs.toJson(DdpmConfig.preset(name));
+  public DdpmConfig presetConfig(String presetName) {
+    return DdpmConfig.preset(presetName);
   }
 
   @Override
-  public JsonNode validate(JsonNode config) {
-    return Configs.toJson(parse(config));
-  }
-
-  public static DdpmConfig parse(JsonNode config) {
-    return Configs.fromJson(config, DdpmConfig.class);
+  protected GenerativeModel build(DdpmConfig config, ModelOptions options) {
+    return new DdpmModel(config, options);
   }
 
   @Override
-  public GenerativeModel create(JsonNode config, ModelOptions options) {
-    return new DdpmModel(parse(config), options);
+  protected long[] dataShapeOf(DdpmConfig config) {
+    return config.model().dataShape();
   }
 
   @Override
-  public long[] dataShape(JsonNode config) {
-    return parse(config).model().dataShape().clone();
-  }
-
-  @Override
-  public String describe(JsonNode config) {
-    DdpmConfig c = parse(config);
+  protected String describeConfig(DdpmConfig c) {
     DdpmConfig.Model m = c.model();
     StringBuilder sb = new StringBuilder();
     if (m.network() == DdpmConfig.Network.UNET) {
@@ -74,21 +57,7 @@ public final class DdpmFamily implements ModelFamily {
     }
     sb.append(", T = ").append(d.timesteps()).append(", epsilon prediction, L_simple, ")
         .append(d.varianceType().name().toLowerCase()).append(" variance");
-    var t = c.training();
-    sb.append("\ntraining: ").append(t.optimizer().name()).append(" lr ").append(t.optimizer().learningRate())
-        .append(", batch ").append(t.batchSize()).append(", steps ").append(t.steps());
-    if (t.warmupSteps() > 0) {
-      sb.append(", warm-up ").append(t.warmupSteps());
-    }
-    if (t.gradClipNorm() > 0) {
-      sb.append(", clip ").append(t.gradClipNorm());
-    }
-    if (t.emaDecay() > 0) {
-      sb.append(", EMA ").append(t.emaDecay());
-    }
-    if (t.randomFlip()) {
-      sb.append(", random flips");
-    }
+    sb.append("\ntraining: ").append(c.training().summary());
     sb.append("\nsampling: ").append(c.sampling().sampler());
     return sb.toString();
   }

@@ -6,7 +6,6 @@ import dev.genzoo.data.Seeds;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
-import dev.genzoo.graphs.Progress;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
 import dev.genzoo.graphs.nn.ConditionalMlp;
@@ -103,9 +102,7 @@ public final class DdpmModel extends ModelBase {
   private void buildTraining() {
     var t = config.training();
     long[] shape = m.dataShape();
-    long[] batchShape = new long[shape.length + 1];
-    batchShape[0] = -1;
-    System.arraycopy(shape, 0, batchShape, 1, shape.length);
+    long[] batchShape = Tensors.batchShape(-1, shape);
     Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     Placeholder<TInt32> labels = m.numClasses() > 0
@@ -150,9 +147,19 @@ public final class DdpmModel extends ModelBase {
     return config;
   }
 
-  /** The sampler's ops (for single steps in benchmarks; {@link #sample} runs whole chains). */
-  public DiffusionSampler sampler() {
-    return sampler;
+  /**
+   * One step of a sampler from timestep t on model-scale x_t ([count, shape...] flattened), for benchmarks; a
+   * class-conditional model draws classes 0, 1, ... with the config's guidance weight. {@link #sample} runs whole chains.
+   */
+  public double[] sampleStep(double[] xt, int count, int t, long seed, DiffusionSampler.Spec spec) {
+    int[] labels = new int[count];
+    for (int i = 0; i < count; i++) {
+      labels[i] = m.numClasses() > 0 ? i % m.numClasses() : 0;
+    }
+    try (TInt32 l = TInt32.vectorOf(labels); TFloat32 g = TFloat32.scalarOf((float) config.sampling().guidance())) {
+      Map<Operand<?>, Tensor> feeds = sampleLabels == null ? null : Map.of(sampleLabels, l, guidance, g);
+      return sampler.step(session(), xt, count, t, t - 1, seed, spec, feeds);
+    }
   }
 
   /** The diffusion process (its schedule arrays). */
@@ -182,9 +189,6 @@ public final class DdpmModel extends ModelBase {
    */
   @Override
   public Samples sample(int count, SampleOptions options) {
-    if (count <= 0) {
-      throw new IllegalArgumentException("--n must be positive, got " + count);
-    }
     DiffusionSampler.Spec spec = DiffusionSampler.parse(options.sampler(), options.steps(), config);
     if (m.numClasses() > 0 && options.label() >= m.numClasses()) {
       throw new IllegalArgumentException("--label " + options.label() + ": the model has classes 0.."
@@ -192,37 +196,26 @@ public final class DdpmModel extends ModelBase {
     }
     double w = Double.isNaN(options.guidance()) ? config.sampling().guidance() : options.guidance();
     int chunk = options.batchSize() > 0 ? options.batchSize() : config.sampling().batchSize();
-    long per = m.dims();
-    float[] out = new float[Math.toIntExact(count * per)];
-    int evals = sampler.evaluations(spec);
-    int chunks = (count + chunk - 1) / chunk;
-    try (Progress p = Progress.start("sample " + spec, 0, (long) evals * chunks, "steps",
-        (long) evals * chunks * per * Math.min(chunk, count) >= 50_000_000L)) {
-      for (int start = 0, part = 0; start < count; start += chunk, part++) {
-        int k = Math.min(chunk, count - start);
-        long seed = Seeds.mix(options.seed(), part);
-        int[] labels = new int[k];
-        for (int i = 0; i < k; i++) {
-          labels[i] = options.label() >= 0 ? options.label() : m.numClasses() > 0 ? (start + i) % m.numClasses() : 0;
-        }
-        final int done = part * evals;
-        double[] x;
-        try (TInt32 l = TInt32.vectorOf(labels); TFloat32 g = TFloat32.scalarOf((float) w)) {
-          Map<Operand<?>, Tensor> feeds = sampleLabels == null ? null : Map.of(sampleLabels, l, guidance, g);
-          x = sampler.sample(session(), sampler.priorNoise(session(), k, seed), k, seed, spec, feeds,
-              s -> p.stepTo(done + s));
-        }
+    return sampleInChunks(count, chunk, "sample " + spec, sampler.evaluations(spec), (start, k, part, onStep) -> {
+      long seed = Seeds.mix(options.seed(), part);
+      int[] labels = new int[k];
+      for (int i = 0; i < k; i++) {
+        labels[i] = options.label() >= 0 ? options.label() : m.numClasses() > 0 ? (start + i) % m.numClasses() : 0;
+      }
+      double[] x;
+      try (TInt32 l = TInt32.vectorOf(labels); TFloat32 g = TFloat32.scalarOf((float) w)) {
+        Map<Operand<?>, Tensor> feeds = sampleLabels == null ? null : Map.of(sampleLabels, l, guidance, g);
+        x = sampler.sample(session(), sampler.priorNoise(session(), k, seed), k, seed, spec, feeds, onStep);
+      }
+      if (m.isImage()) {
         for (int i = 0; i < x.length; i++) {
-          double v = m.isImage() ? Math.min(1, Math.max(0, (x[i] + 1) / 2)) : x[i];
-          out[Math.toIntExact(start * per) + i] = (float) v;
+          x[i] = Math.min(1, Math.max(0, (x[i] + 1) / 2));
         }
       }
-    }
-    long[] shape = new long[m.dataShape().length + 1];
-    shape[0] = count;
-    System.arraycopy(m.dataShape(), 0, shape, 1, m.dataShape().length);
-    return new Samples(out, shape);
+      return x;
+    });
   }
+
 
   @Override
   public String likelihoodKind() {

@@ -112,9 +112,7 @@ public final class DiffusionSampler {
     this.diffusion = diffusion;
     this.exampleShape = exampleShape.clone();
     this.dt = dt;
-    long[] batchShape = new long[exampleShape.length + 1];
-    batchShape[0] = -1;
-    System.arraycopy(exampleShape, 0, batchShape, 1, exampleShape.length);
+    long[] batchShape = Tensors.batchShape(-1, exampleShape);
     Ops s = tf.withSubScope("sampler");
     this.xt = s.withName("x_t").placeholder(dt, Placeholder.shape(Shape.of(batchShape)));
     this.t = s.withName("t").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
@@ -183,9 +181,7 @@ public final class DiffusionSampler {
    */
   public double[] sample(Session session, double[] xT, int count, long seed, Spec spec,
       Map<? extends Operand<?>, ? extends Tensor> feeds, java.util.function.IntConsumer onStep) {
-    long[] shape = new long[exampleShape.length + 1];
-    shape[0] = count;
-    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    long[] shape = Tensors.batchShape(count, exampleShape);
     double[] x = xT.clone();
     int[] ts;
     if (spec.kind() == Spec.Kind.ANCESTRAL) {
@@ -211,9 +207,7 @@ public final class DiffusionSampler {
   /** One step of {@code spec}'s sampler from timestep t (to t - 1, or to {@code tPrev} for DDIM); for benchmarks. */
   public double[] step(Session session, double[] x, int count, int t, int tPrev, long seed, Spec spec,
       Map<? extends Operand<?>, ? extends Tensor> feeds) {
-    long[] shape = new long[exampleShape.length + 1];
-    shape[0] = count;
-    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    long[] shape = Tensors.batchShape(count, exampleShape);
     Operand<TFloating> op = spec.kind() == Spec.Kind.DDIM ? ddim
         : spec.varianceType() == VarianceType.FIXED_LARGE ? ancestralLarge : ancestralSmall;
     return step(session, op, x, shape, t, tPrev, spec.eta(), seed, feeds);

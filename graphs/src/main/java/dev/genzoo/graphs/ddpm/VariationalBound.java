@@ -1,5 +1,6 @@
 package dev.genzoo.graphs.ddpm;
 
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.HostTensors;
 import java.util.Map;
 import org.tensorflow.Operand;
@@ -37,9 +38,7 @@ public final class VariationalBound {
     this.diffusion = diffusion;
     this.exampleShape = exampleShape.clone();
     this.dt = dt;
-    long[] batchShape = new long[exampleShape.length + 1];
-    batchShape[0] = -1;
-    System.arraycopy(exampleShape, 0, batchShape, 1, exampleShape.length);
+    long[] batchShape = Tensors.batchShape(-1, exampleShape);
     Ops s = tf.withSubScope("bound");
     this.x0 = s.withName("x_0").placeholder(dt, Placeholder.shape(Shape.of(batchShape)));
     this.t = s.withName("t").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
@@ -60,9 +59,7 @@ public final class VariationalBound {
    */
   public Result evaluate(Session session, double[] x0Flat, int count, long seed, Map<? extends Operand<?>, ? extends Tensor> feeds,
       java.util.function.IntConsumer onStep) {
-    long[] shape = new long[exampleShape.length + 1];
-    shape[0] = count;
-    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    long[] shape = Tensors.batchShape(count, exampleShape);
     double[] total = new double[count];
     double[] terms = new double[diffusion.timesteps()];
     double[] priorKl;

@@ -1,13 +1,11 @@
 package dev.genzoo.graphs.flow;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.genzoo.graphs.Presets;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * A normalising flow: architecture, training and sampling, with the presets of the papers.
@@ -235,31 +233,25 @@ public record FlowConfig(String preset, Model model, TrainingConfig training, Sa
         new Sampling(1.0, 4096));
   }
 
-  private static final Map<String, Supplier<FlowConfig>> PRESETS = new LinkedHashMap<>();
+  private static final Presets<FlowConfig> PRESETS = new Presets<FlowConfig>("flow")
+      .add("glow-cifar10", FlowConfig::glowCifar10)
+      .add("realnvp-cifar10", FlowConfig::realNvpCifar10)
+      .add("mnist", FlowConfig::mnist)
+      .add("tiny", FlowConfig::tiny)
+      .add("realnvp-tiny", FlowConfig::realNvpTiny)
+      .add("toy2d", FlowConfig::toy2d)
+      .add("realnvp-toy2d", FlowConfig::realNvpToy2d)
+      .add("nice-toy2d", FlowConfig::niceToy2d)
+      .add("planar-toy2d", FlowConfig::planarToy2d)
+      .alias("cifar10", "glow-cifar10");
 
-  static {
-    PRESETS.put("glow-cifar10", FlowConfig::glowCifar10);
-    PRESETS.put("realnvp-cifar10", FlowConfig::realNvpCifar10);
-    PRESETS.put("mnist", FlowConfig::mnist);
-    PRESETS.put("tiny", FlowConfig::tiny);
-    PRESETS.put("realnvp-tiny", FlowConfig::realNvpTiny);
-    PRESETS.put("toy2d", FlowConfig::toy2d);
-    PRESETS.put("realnvp-toy2d", FlowConfig::realNvpToy2d);
-    PRESETS.put("nice-toy2d", FlowConfig::niceToy2d);
-    PRESETS.put("planar-toy2d", FlowConfig::planarToy2d);
-  }
-
-  /** {@code cifar10} is Glow's. */
+  /** A preset by name; an unknown name is an error listing the valid ones. */
   public static FlowConfig preset(String name) {
-    Supplier<FlowConfig> s = PRESETS.get(name.equals("cifar10") ? "glow-cifar10" : name);
-    if (s == null) {
-      throw new IllegalArgumentException("unknown flow preset '" + name + "'; valid: cifar10, "
-          + String.join(", ", PRESETS.keySet()));
-    }
-    return s.get();
+    return PRESETS.get(name);
   }
 
+  /** The preset names, the headline CIFAR-10 one first. */
   public static List<String> presetNames() {
-    return List.copyOf(PRESETS.keySet());
+    return PRESETS.names();
   }
 }

@@ -1,61 +1,40 @@
 package dev.genzoo.graphs.flow;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ConfigFamily;
 import dev.genzoo.graphs.GenerativeModel;
-import dev.genzoo.graphs.ModelFamily;
 import dev.genzoo.graphs.ModelOptions;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /** The flow family: RealNVP, Glow, NICE and planar flows. */
-public final class FlowFamily implements ModelFamily {
-  @Override
-  public String name() {
-    return "flow";
-  }
-
-  @Override
-  public String description() {
-    return "normalising flows (RealNVP, Glow; NICE and planar flows for 2-D): exact likelihood in bits/dim";
+public final class FlowFamily extends ConfigFamily<FlowConfig> {
+  public FlowFamily() {
+    super("flow", "normalising flows (RealNVP, Glow; NICE and planar flows for 2-D): exact likelihood in bits/dim",
+        FlowConfig.class);
   }
 
   @Override
   public List<String> presets() {
-    List<String> names = new ArrayList<>();
-    names.add("cifar10");
-    names.addAll(FlowConfig.presetNames());
-    return names;
+    return FlowConfig.presetNames();
   }
 
   @Override
-  public JsonNode preset(String name) {
-    return Configs.toJson(FlowConfig.preset(name));
+  public FlowConfig presetConfig(String presetName) {
+    return FlowConfig.preset(presetName);
   }
 
   @Override
-  public JsonNode validate(JsonNode config) {
-    return Configs.toJson(parse(config));
-  }
-
-  public static FlowConfig parse(JsonNode config) {
-    return Configs.fromJson(config, FlowConfig.class);
+  protected GenerativeModel build(FlowConfig config, ModelOptions options) {
+    return new FlowModel(config, options);
   }
 
   @Override
-  public GenerativeModel create(JsonNode config, ModelOptions options) {
-    return new FlowModel(parse(config), options);
+  protected long[] dataShapeOf(FlowConfig config) {
+    return config.model().dataShape();
   }
 
   @Override
-  public long[] dataShape(JsonNode config) {
-    return parse(config).model().dataShape().clone();
-  }
-
-  @Override
-  public String describe(JsonNode config) {
-    FlowConfig c = parse(config);
+  protected String describeConfig(FlowConfig c) {
     FlowConfig.Model m = c.model();
     StringBuilder sb = new StringBuilder();
     sb.append(m.architecture()).append(" flow on ").append(Arrays.toString(m.dataShape()));
@@ -71,15 +50,7 @@ public final class FlowFamily implements ModelFamily {
     if (m.isImage()) {
       sb.append(", preprocessing ").append(m.preprocess().name().toLowerCase());
     }
-    var t = c.training();
-    sb.append("\ntraining: ").append(t.optimizer().name()).append(" lr ").append(t.optimizer().learningRate())
-        .append(", batch ").append(t.batchSize()).append(", steps ").append(t.steps());
-    if (t.warmupSteps() > 0) {
-      sb.append(", warm-up ").append(t.warmupSteps());
-    }
-    if (t.emaDecay() > 0) {
-      sb.append(", EMA ").append(t.emaDecay());
-    }
+    sb.append("\ntraining: ").append(c.training().summary());
     return sb.toString();
   }
 }

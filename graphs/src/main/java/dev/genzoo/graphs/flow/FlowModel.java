@@ -60,9 +60,7 @@ public final class FlowModel extends ModelBase {
       this.config = config;
       this.m = config.model();
       long[] shape = m.dataShape();
-      long[] batchShape = new long[shape.length + 1];
-      batchShape[0] = -1;
-      System.arraycopy(shape, 0, batchShape, 1, shape.length);
+      long[] batchShape = Tensors.batchShape(-1, shape);
       this.x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
       this.n = tf.withName("n").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
       this.seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
@@ -243,30 +241,17 @@ public final class FlowModel extends ModelBase {
 
   @Override
   public Samples sample(int count, SampleOptions options) {
-    if (count <= 0) {
-      throw new IllegalArgumentException("--n must be positive, got " + count);
-    }
     int chunk = options.batchSize() > 0 ? options.batchSize() : config.sampling().batchSize();
-    long[] shape = m.dataShape();
-    long per = m.dims();
-    float[] out = new float[Math.toIntExact(count * per)];
-    for (int start = 0, part = 0; start < count; start += chunk, part++) {
-      int k = Math.min(chunk, count - start);
+    return sampleInChunks(count, chunk, "sample", 1, (start, k, part, onStep) -> {
       try (TInt32 nT = TInt32.scalarOf(k);
            TInt64 sT = TInt64.vectorOf(options.seed(), part);
            TFloat32 tT = TFloat32.scalarOf((float) options.temperature());
            Result r = session().runner().feed(n, nT).feed(seed, sT).feed(temperature, tT).fetch(samples).run()) {
-        TFloat32 s = (TFloat32) r.get(0);
-        float[] buf = new float[Math.toIntExact(k * per)];
-        s.copyTo(org.tensorflow.ndarray.buffer.DataBuffers.of(buf, false, false));
-        System.arraycopy(buf, 0, out, Math.toIntExact(start * per), buf.length);
+        return HostTensors.toDoubles(r.get(0));
       }
-    }
-    long[] full = new long[shape.length + 1];
-    full[0] = count;
-    System.arraycopy(shape, 0, full, 1, shape.length);
-    return new Samples(out, full);
+    });
   }
+
 
   @Override
   public boolean hasLikelihood() {
@@ -359,11 +344,7 @@ public final class FlowModel extends ModelBase {
   private Operand<TFloating>[] planarOut;
 
   private long[] batchShape(int count) {
-    long[] shape = m.dataShape();
-    long[] full = new long[shape.length + 1];
-    full[0] = count;
-    System.arraycopy(shape, 0, full, 1, shape.length);
-    return full;
+    return Tensors.batchShape(count, m.dataShape());
   }
 
   private void requireCouplingFlow() {
@@ -396,9 +377,7 @@ public final class FlowModel extends ModelBase {
     inverseOut = net.reverse(tf, (ops, index, shape, mean, logs) -> {
       Operand<TFloating> part = tf.stridedSlice(latentIn, org.tensorflow.ndarray.index.Indices.all(),
           org.tensorflow.ndarray.index.Indices.slice(offsets[index], offsets[index + 1]));
-      long[] full = new long[shape.length + 1];
-      full[0] = -1;
-      System.arraycopy(shape, 0, full, 1, shape.length);
+      long[] full = Tensors.batchShape(-1, shape);
       return tf.reshape(part, tf.constant(full));
     });
   }

@@ -1,5 +1,6 @@
 package dev.genzoo.graphs.ncsn;
 
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.HostTensors;
 import java.util.Map;
 import java.util.function.IntConsumer;
@@ -37,9 +38,7 @@ public final class AnnealedLangevin {
     this.levels = levels;
     this.exampleShape = exampleShape.clone();
     this.dt = dt;
-    long[] batchShape = new long[exampleShape.length + 1];
-    batchShape[0] = -1;
-    System.arraycopy(exampleShape, 0, batchShape, 1, exampleShape.length);
+    long[] batchShape = Tensors.batchShape(-1, exampleShape);
     Ops s = tf.withSubScope("langevin");
     this.x = s.withName("x").placeholder(dt, Placeholder.shape(Shape.of(batchShape)));
     this.index = s.withName("sigma_index").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
@@ -105,9 +104,7 @@ public final class AnnealedLangevin {
 
   private double[] run(Session session, Operand<TFloating> op, double[] cur, int count, int level, double a,
       long seed, long counter, Map<? extends Operand<?>, ? extends Tensor> feeds) {
-    long[] shape = new long[exampleShape.length + 1];
-    shape[0] = count;
-    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    long[] shape = Tensors.batchShape(count, exampleShape);
     try (Tensor xt = HostTensors.of(dt, cur, shape);
          TInt32 it = TInt32.scalarOf(level);
          TFloat32 at = TFloat32.scalarOf((float) a);

@@ -1,14 +1,12 @@
 package dev.genzoo.graphs.ncsn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.genzoo.graphs.Presets;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.function.Supplier;
 
 /**
  * A noise-conditional score network: the network, the noise levels, training and annealed Langevin sampling.
@@ -183,26 +181,20 @@ public record NcsnConfig(String preset, Model model, Noise noise, TrainingConfig
         new Sampling(100, 2e-5, true, 10000));
   }
 
-  private static final Map<String, Supplier<NcsnConfig>> PRESETS = new LinkedHashMap<>();
+  private static final Presets<NcsnConfig> PRESETS = new Presets<NcsnConfig>("ncsn")
+      .add("cifar10", NcsnConfig::cifar10)
+      .add("cifar10-v1", NcsnConfig::cifar10V1)
+      .add("tiny", NcsnConfig::tiny)
+      .add("tiny-v1", NcsnConfig::tinyV1)
+      .add("toy2d", NcsnConfig::toy2d);
 
-  static {
-    PRESETS.put("cifar10", NcsnConfig::cifar10);
-    PRESETS.put("cifar10-v1", NcsnConfig::cifar10V1);
-    PRESETS.put("tiny", NcsnConfig::tiny);
-    PRESETS.put("tiny-v1", NcsnConfig::tinyV1);
-    PRESETS.put("toy2d", NcsnConfig::toy2d);
-  }
-
+  /** A preset by name; an unknown name is an error listing the valid ones. */
   public static NcsnConfig preset(String name) {
-    Supplier<NcsnConfig> s = PRESETS.get(name);
-    if (s == null) {
-      throw new IllegalArgumentException("unknown ncsn preset '" + name + "'; valid: "
-          + String.join(", ", PRESETS.keySet()));
-    }
-    return s.get();
+    return PRESETS.get(name);
   }
 
+  /** The preset names, the headline CIFAR-10 one first. */
   public static List<String> presetNames() {
-    return List.copyOf(PRESETS.keySet());
+    return PRESETS.names();
   }
 }

@@ -6,7 +6,6 @@ import dev.genzoo.data.Seeds;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
-import dev.genzoo.graphs.Progress;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
 import dev.genzoo.graphs.nn.ConditionalMlp;
@@ -83,9 +82,7 @@ public final class NcsnModel extends ModelBase {
 
   private void buildTraining() {
     long[] shape = m.dataShape();
-    long[] batchShape = new long[shape.length + 1];
-    batchShape[0] = -1;
-    System.arraycopy(shape, 0, batchShape, 1, shape.length);
+    long[] batchShape = Tensors.batchShape(-1, shape);
     Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     Operand<TFloating> data = Tensors.cast(tf, x, dt);
@@ -150,9 +147,6 @@ public final class NcsnModel extends ModelBase {
    */
   @Override
   public Samples sample(int count, SampleOptions options) {
-    if (count <= 0) {
-      throw new IllegalArgumentException("--n must be positive, got " + count);
-    }
     String name = options.sampler() == null ? "annealed-langevin" : options.sampler().toLowerCase(Locale.ROOT);
     if (!name.equals("annealed-langevin") && !name.equals("langevin") && !name.equals("ald")) {
       throw new IllegalArgumentException("unknown NCSN sampler '" + options.sampler()
@@ -162,32 +156,24 @@ public final class NcsnModel extends ModelBase {
     int steps = options.steps() > 0 ? options.steps() : s.stepsPerSigma();
     int chunk = options.batchSize() > 0 ? options.batchSize() : s.batchSize();
     long per = m.dims();
-    float[] out = new float[Math.toIntExact(count * per)];
-    int evals = langevin.evaluations(steps, s.finalDenoise());
-    int chunks = (count + chunk - 1) / chunk;
-    try (Progress p = Progress.start("annealed Langevin", 0, (long) evals * chunks, "steps",
-        (long) evals * chunks * per * Math.min(chunk, count) >= 50_000_000L)) {
-      for (int start = 0, part = 0; start < count; start += chunk, part++) {
-        int k = Math.min(chunk, count - start);
-        long seed = Seeds.mix(options.seed(), part);
-        SplittableRandom rng = new SplittableRandom(seed);
-        double[] x0 = new double[Math.toIntExact(k * per)];
-        for (int i = 0; i < x0.length; i++) {
-          x0[i] = m.isImage() ? rng.nextDouble() : levels.sigma(0) * rng.nextGaussian();
-        }
-        final int done = part * evals;
-        double[] x = langevin.sample(session(), x0, k, seed, steps, s.stepLr(), s.finalDenoise(), null,
-            v -> p.stepTo(done + v));
-        for (int i = 0; i < x.length; i++) {
-          out[Math.toIntExact(start * per) + i] = (float) (m.isImage() ? Math.min(1, Math.max(0, x[i])) : x[i]);
-        }
-      }
-    }
-    long[] shape = new long[m.dataShape().length + 1];
-    shape[0] = count;
-    System.arraycopy(m.dataShape(), 0, shape, 1, m.dataShape().length);
-    return new Samples(out, shape);
+    return sampleInChunks(count, chunk, "annealed Langevin", langevin.evaluations(steps, s.finalDenoise()),
+        (start, k, part, onStep) -> {
+          long seed = Seeds.mix(options.seed(), part);
+          SplittableRandom rng = new SplittableRandom(seed);
+          double[] x0 = new double[Math.toIntExact(k * per)];
+          for (int i = 0; i < x0.length; i++) {
+            x0[i] = m.isImage() ? rng.nextDouble() : levels.sigma(0) * rng.nextGaussian();
+          }
+          double[] x = langevin.sample(session(), x0, k, seed, steps, s.stepLr(), s.finalDenoise(), null, onStep);
+          if (m.isImage()) {
+            for (int i = 0; i < x.length; i++) {
+              x[i] = Math.min(1, Math.max(0, x[i]));
+            }
+          }
+          return x;
+        });
   }
+
 
   @Override
   public boolean hasLikelihood() {

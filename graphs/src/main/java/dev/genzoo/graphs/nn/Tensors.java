@@ -15,6 +15,14 @@ import org.tensorflow.types.family.TType;
 public final class Tensors {
   private Tensors() {}
 
+  /** The shape of a batch of {@code n} examples of {@code exampleShape}: [n, exampleShape...] (n = -1: unknown). */
+  public static long[] batchShape(long n, long[] exampleShape) {
+    long[] shape = new long[exampleShape.length + 1];
+    shape[0] = n;
+    System.arraycopy(exampleShape, 0, shape, 1, exampleShape.length);
+    return shape;
+  }
+
   /** A scalar constant of {@code dtype}. */
   @SuppressWarnings("unchecked")
   public static Operand<TFloating> constant(Ops tf, Class<TFloating> dtype, double v) {

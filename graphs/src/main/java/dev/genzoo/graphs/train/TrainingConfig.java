@@ -44,4 +44,30 @@ public record TrainingConfig(int batchSize, long steps, OptimizerConfig optimize
     return new TrainingConfig(batchSize, newSteps, optimizer, warmupSteps, decay, finalLearningRate, gradClipNorm,
         emaDecay, weightDecay, initBatchSize, dequantize, randomFlip);
   }
+
+  /** One line for people ({@code genzoo info}): optimiser, learning rate, batch, steps and what else is switched on. */
+  public String summary() {
+    StringBuilder sb = new StringBuilder();
+    sb.append(optimizer.name()).append(" lr ").append(optimizer.learningRate()).append(", batch ").append(batchSize)
+        .append(", steps ").append(steps);
+    if (warmupSteps > 0) {
+      sb.append(", warm-up ").append(warmupSteps);
+    }
+    if (decay != null && decay != Decay.NONE) {
+      sb.append(", ").append(decay.name().toLowerCase()).append(" decay to ").append(finalLearningRate);
+    }
+    if (gradClipNorm > 0) {
+      sb.append(", clip ").append(gradClipNorm);
+    }
+    if (weightDecay > 0) {
+      sb.append(", L2 ").append(weightDecay);
+    }
+    if (emaDecay > 0) {
+      sb.append(", EMA ").append(emaDecay);
+    }
+    if (randomFlip) {
+      sb.append(", random flips");
+    }
+    return sb.toString();
+  }
 }

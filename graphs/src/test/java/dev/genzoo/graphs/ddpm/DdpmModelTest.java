@@ -103,6 +103,9 @@ class DdpmModelTest {
       Samples unguided = model.sample(4, o.withGuidance(0.0, 2));
       assertNotEquals(java.util.Arrays.toString(guided.data()), java.util.Arrays.toString(unguided.data()));
       assertThrows(IllegalArgumentException.class, () -> model.sample(1, o.withGuidance(1, 10)));
+      // The single step the bench times feeds labels and guidance itself.
+      DiffusionSampler.Spec ancestral = DiffusionSampler.parse("ancestral", 0, model.ddpmConfig());
+      assertEquals(4 * 8 * 8 * 3, model.sampleStep(new double[4 * 8 * 8 * 3], 4, 50, 0, ancestral).length);
     }
   }
 
@@ -110,7 +113,7 @@ class DdpmModelTest {
   void presetsAreRegisteredAndRoundTripThroughJson() {
     var family = Families.get("ddpm");
     for (String p : family.presets()) {
-      DdpmConfig c = DdpmFamily.parse(family.validate(family.preset(p)));
+      DdpmConfig c = ((DdpmFamily) family).parse(family.validate(family.preset(p)));
       assertEquals(DdpmConfig.preset(p), c, p);
     }
     assertTrue(family.describe(family.preset("cifar10")).contains("ch_mult [1, 2, 2, 2]"));
