@@ -16,10 +16,31 @@ public final class VarScope {
 
   private final VarStore store;
   private final String path;
+  private final java.util.List<org.tensorflow.op.Op> reuseAfter;
 
   VarScope(VarStore store, String path) {
+    this(store, path, null);
+  }
+
+  private VarScope(VarStore store, String path, java.util.List<org.tensorflow.op.Op> reuseAfter) {
     this.store = store;
     this.path = path;
+    this.reuseAfter = reuseAfter;
+  }
+
+  /**
+   * This scope in reuse mode (TF1's {@code reuse=True}): building the same layers again under it creates no variables
+   * but reads the existing ones by name, each through a fresh {@code Identity} that runs after {@code after}. A second
+   * copy of a network built this way sees the weights as updated by those ops within the same {@code Session.run}:
+   * a GAN's critic after each of its n_dis updates, in one run.
+   */
+  public VarScope reuseAfter(java.util.List<org.tensorflow.op.Op> after) {
+    return new VarScope(store, path, java.util.List.copyOf(after));
+  }
+
+  /** True when this scope reads existing variables instead of creating them. */
+  public boolean isReuse() {
+    return reuseAfter != null;
   }
 
   /** A sub-scope; {@code name} is one path segment such as {@code conv_1} or {@code level_0}. */
@@ -27,7 +48,7 @@ public final class VarScope {
     if (!SEGMENT.matcher(name).matches()) {
       throw new IllegalArgumentException("invalid scope name '" + name + "' under '" + path + "'");
     }
-    return new VarScope(store, path.isEmpty() ? name : path + "/" + name);
+    return new VarScope(store, path.isEmpty() ? name : path + "/" + name, reuseAfter);
   }
 
   public VarScope child(String prefix, int index) {
@@ -48,6 +69,9 @@ public final class VarScope {
    * {@link VarStore#assign}.
    */
   public Output<TFloating> variable(String name, long[] shape, Initializer init) {
+    if (reuseAfter != null) {
+      return store.readAfter(nameOf(name), shape, VarStore.Kind.TRAINABLE, reuseAfter);
+    }
     return store.read(store.create(nameOf(name), shape, VarStore.Kind.TRAINABLE, init));
   }
 
@@ -56,6 +80,9 @@ public final class VarScope {
    * value. Assign to it with {@link VarStore#assign}.
    */
   public Output<TFloating> state(String name, long[] shape, Initializer init) {
+    if (reuseAfter != null) {
+      return store.readAfter(nameOf(name), shape, VarStore.Kind.STATE, reuseAfter);
+    }
     return store.read(store.create(nameOf(name), shape, VarStore.Kind.STATE, init));
   }
 

@@ -137,6 +137,27 @@ public final class VarStore {
   }
 
   /**
+   * A fresh read of the existing variable {@code name}, an {@code Identity} of its ref with control dependencies on
+   * {@code after}: within one {@code Session.run} it sees the value those ops assigned. The variable's shape and kind
+   * must match what the caller expects. {@link #assign} accepts the returned value like a regular read.
+   */
+  @SuppressWarnings("unchecked")
+  public Output<TFloating> readAfter(String name, long[] shape, Kind kind, List<Op> after) {
+    Var v = vars.get(name);
+    if (v == null) {
+      throw new IllegalArgumentException("reuse of variable '" + name + "', which does not exist");
+    }
+    if (!v.shape().equals(Shape.of(shape)) || v.kind() != kind) {
+      throw new IllegalArgumentException("reuse of variable '" + name + "' as " + kind + " " + Shape.of(shape)
+          + ", but it is " + v.kind() + " " + v.shape());
+    }
+    Output<TFloating> read = (Output<TFloating>) (Output<?>) tf.withControlDependencies(after)
+        .identity(v.<TFloating>as()).asOutput();
+    byRead.put(read, v);
+    return read;
+  }
+
+  /**
    * Assigns a new value to the variable whose read value is {@code variable} (as returned by
    * {@link VarScope#variable}); for layers with state, such as data-dependent init or moving statistics.
    */

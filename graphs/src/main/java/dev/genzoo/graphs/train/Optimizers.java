@@ -33,13 +33,28 @@ public final class Optimizers {
    */
   public static Step minimize(VarStore store, String slotScope, TrainingConfig cfg, Operand<TFloating> loss,
       List<Var> vars, Operand<TInt64> step) {
+    List<Operand<?>> reads = new ArrayList<>();
+    for (Var v : vars) {
+      reads.add(v.read());
+    }
+    return minimize(store, slotScope, cfg, loss, vars, reads, step);
+  }
+
+  /**
+   * As {@link #minimize(VarStore, String, TrainingConfig, Operand, List, Operand)}, with the gradient taken with
+   * respect to the given reads of the variables (one per variable, in order): the re-reads of a network copy built
+   * under {@link dev.genzoo.graphs.nn.VarScope#reuseAfter}, for several updates of one network in one run. Calling it
+   * again with the same slot scope reuses the slots.
+   */
+  public static Step minimize(VarStore store, String slotScope, TrainingConfig cfg, Operand<TFloating> loss,
+      List<Var> vars, List<Operand<?>> reads, Operand<TInt64> step) {
     Ops tf = store.tf();
     Class<TFloating> dt = store.dtype();
-    requireConnected(loss, vars);
-    List<Operand<?>> xs = new ArrayList<>();
-    for (Var v : vars) {
-      xs.add(v.read());
+    if (reads.size() != vars.size()) {
+      throw new IllegalArgumentException(vars.size() + " variables but " + reads.size() + " reads");
     }
+    requireConnected(loss, vars, reads);
+    List<Operand<?>> xs = new ArrayList<>(reads);
     Gradients g = tf.gradients(loss, xs);
     List<Operand<TFloating>> grads = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
@@ -70,6 +85,14 @@ public final class Optimizers {
    * StopGradient). TensorFlow's C API crashes the process in that case instead of returning no gradient.
    */
   static void requireConnected(Operand<TFloating> loss, List<Var> vars) {
+    List<Operand<?>> reads = new ArrayList<>();
+    for (Var v : vars) {
+      reads.add(v.read());
+    }
+    requireConnected(loss, vars, reads);
+  }
+
+  static void requireConnected(Operand<TFloating> loss, List<Var> vars, List<Operand<?>> reads) {
     java.util.Set<org.tensorflow.GraphOperation> seen = new java.util.HashSet<>();
     java.util.ArrayDeque<org.tensorflow.GraphOperation> todo = new java.util.ArrayDeque<>();
     todo.add((org.tensorflow.GraphOperation) loss.op());
@@ -83,9 +106,9 @@ public final class Optimizers {
       }
     }
     List<String> unused = new ArrayList<>();
-    for (Var v : vars) {
-      if (!seen.contains((org.tensorflow.GraphOperation) v.read().op())) {
-        unused.add(v.name());
+    for (int i = 0; i < vars.size(); i++) {
+      if (!seen.contains((org.tensorflow.GraphOperation) reads.get(i).op())) {
+        unused.add(vars.get(i).name());
       }
     }
     if (!unused.isEmpty()) {
@@ -123,31 +146,34 @@ public final class Optimizers {
       String slot = slotScope + "/" + v.name();
       switch (o.name()) {
         case ADAM -> {
-          Output<TFloating> m = store.create(slot + "/m", shape, VarStore.Kind.OPTIMIZER,
-              dev.genzoo.graphs.nn.Initializer.zeros());
-          Output<TFloating> s = store.create(slot + "/v", shape, VarStore.Kind.OPTIMIZER,
-              dev.genzoo.graphs.nn.Initializer.zeros());
+          Output<TFloating> m = slot(store, slot + "/m", shape);
+          Output<TFloating> s = slot(store, slot + "/v", shape);
           updates.add(tf.train.applyAdam(ref, m, s, beta1Power, beta2Power, lr, beta1, beta2, eps, grads.get(i)));
         }
         case ADAMAX -> {
-          Output<TFloating> m = store.create(slot + "/m", shape, VarStore.Kind.OPTIMIZER,
-              dev.genzoo.graphs.nn.Initializer.zeros());
-          Output<TFloating> s = store.create(slot + "/v", shape, VarStore.Kind.OPTIMIZER,
-              dev.genzoo.graphs.nn.Initializer.zeros());
+          Output<TFloating> m = slot(store, slot + "/m", shape);
+          Output<TFloating> s = slot(store, slot + "/v", shape);
           updates.add(tf.train.applyAdaMax(ref, m, s, beta1Power, lr, beta1, beta2, eps, grads.get(i)));
         }
         case SGD -> {
           if (o.beta1() == 0) {
             updates.add(tf.train.applyGradientDescent(ref, lr, grads.get(i)));
           } else {
-            Output<TFloating> m = store.create(slot + "/momentum", shape, VarStore.Kind.OPTIMIZER,
-                dev.genzoo.graphs.nn.Initializer.zeros());
+            Output<TFloating> m = slot(store, slot + "/momentum", shape);
             updates.add(tf.train.applyMomentum(ref, m, lr, grads.get(i), beta1));
           }
         }
       }
     }
     return tf.withControlDependencies(updates).noOp();
+  }
+
+  /** An optimiser slot: created at zero on first use, the same variable on later uses (several updates per run). */
+  private static Output<TFloating> slot(VarStore store, String name, long[] shape) {
+    if (store.contains(name)) {
+      return store.get(name).as();
+    }
+    return store.create(name, shape, VarStore.Kind.OPTIMIZER, dev.genzoo.graphs.nn.Initializer.zeros());
   }
 
   /** {@code coefficient} * sum of squared entries of the variables whose name ends in {@code /kernel}. */

@@ -23,10 +23,25 @@ import org.tensorflow.types.TInt64;
  * @param dataInit a data-dependent initialisation fed with {@code x}, or null
  * @param ema the weight average, or null
  * @param globalStep the int64 step counter
+ * @param batchesPerStep how many batches of the configured size one step consumes, fed as one batch: 1, or a GAN's
+ *     n_dis (each critic update of the step takes its own slice)
  */
 public record TrainGraph(Placeholder<TFloat32> x, Placeholder<TInt32> labels, Placeholder<TInt64> seed,
     Operand<TFloat32> loss, Map<String, Operand<TFloat32>> metrics, Op step, Op dataInit, Ema ema,
-    Output<TInt64> globalStep) {
+    Output<TInt64> globalStep, int batchesPerStep) {
+
+  public TrainGraph {
+    if (batchesPerStep < 1) {
+      throw new IllegalArgumentException("batchesPerStep must be at least 1, got " + batchesPerStep);
+    }
+  }
+
+  /** A step that consumes one batch. */
+  public TrainGraph(Placeholder<TFloat32> x, Placeholder<TInt32> labels, Placeholder<TInt64> seed,
+      Operand<TFloat32> loss, Map<String, Operand<TFloat32>> metrics, Op step, Op dataInit, Ema ema,
+      Output<TInt64> globalStep) {
+    this(x, labels, seed, loss, metrics, step, dataInit, ema, globalStep, 1);
+  }
 
   /** Groups a data-init pass's assignments into one op, or null if it recorded none. */
   public static Op dataInitOp(org.tensorflow.op.Ops tf, Pass pass) {

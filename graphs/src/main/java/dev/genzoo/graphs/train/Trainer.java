@@ -204,7 +204,7 @@ public final class Trainer {
     Path lastCheckpoint = resumeFrom;
     try (Progress progress = Progress.start("train", startStep, end, "steps", opt.progress())) {
       for (long step = startStep; step < total; step++) {
-        Batch batch = data.batch(step, cfg.batchSize());
+        Batch batch = data.batch(step, cfg.batchSize() * g.batchesPerStep());
         double[] values = runStep(s, batch, step, metricNames);
         lastLoss = values[0];
         long done = step + 1;
