@@ -3,7 +3,7 @@ package dev.genzoo.data;
 import java.util.SplittableRandom;
 
 /** {@code toy:8gaussians}; see {@link Toys}. */
-final class EightGaussians implements ToyDistribution {
+final class EightGaussians implements MixtureToy {
   static final double RADIUS = 2.0;
   static final double STD = 0.2;
   static final int COMPONENTS = 8;
@@ -27,6 +27,20 @@ final class EightGaussians implements ToyDistribution {
       out[2 * i + 1] = (float) (RADIUS * Math.sin(angle) + STD * rng.nextGaussian());
     }
     return out;
+  }
+
+  @Override
+  public double[][] modeCentres() {
+    double[][] c = new double[COMPONENTS][];
+    for (int k = 0; k < COMPONENTS; k++) {
+      c[k] = new double[] {RADIUS * Math.cos(k * Math.PI / 4), RADIUS * Math.sin(k * Math.PI / 4)};
+    }
+    return c;
+  }
+
+  @Override
+  public double modeStd() {
+    return STD;
   }
 
   @Override

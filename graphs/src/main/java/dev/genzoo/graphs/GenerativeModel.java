@@ -47,6 +47,21 @@ public interface GenerativeModel extends AutoCloseable {
     return "exact";
   }
 
+  /** True when {@link #energy} is defined: energy-based models, whose density is exp(-U(x)) / Z with Z unknown. */
+  default boolean hasEnergy() {
+    return false;
+  }
+
+  /**
+   * The energy U(x) = -log p(x) - log Z of each example, in nats, for models defined by an unnormalised density;
+   * examples are given as for {@link #logProb}.
+   *
+   * @throws UnsupportedOperationException if the family has no energy
+   */
+  default double[] energy(Batch batch) {
+    throw new UnsupportedOperationException(family() + " models have no energy function");
+  }
+
   /** Mean bits per dimension over batches on the 8-bit scale: -logProb / (D ln 2). */
   default double bitsPerDim(Iterable<Batch> batches) {
     double total = 0;

@@ -70,14 +70,23 @@ final class EvalCommand implements Callable<Integer> {
     return 0;
   }
 
+  private static double[] negate(double[] v) {
+    double[] out = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = -v[i];
+    }
+    return out;
+  }
+
   private static String shortName(String key) {
     return key.endsWith("_bpd") ? "bpd" : key;
   }
 
   private void drawDensity(GenerativeModel model) throws Exception {
-    if (model.dataShape().length != 1 || model.dataShape()[0] != 2 || !model.hasLikelihood()) {
-      throw new IllegalArgumentException("--heatmap draws 2-D densities; " + name + " is not a 2-D model with a "
-          + "density");
+    boolean energyOnly = !model.hasLikelihood() && model.hasEnergy();
+    if (model.dataShape().length != 1 || model.dataShape()[0] != 2 || !(model.hasLikelihood() || energyOnly)) {
+      throw new IllegalArgumentException("--heatmap draws 2-D densities or energies; " + name + " is not a 2-D "
+          + "model with a density or an energy");
     }
     int cells = 300;
     int rowsPerRun = 50;
@@ -92,14 +101,23 @@ final class EvalCommand implements Callable<Integer> {
           block[2 * (i * cells + j) + 1] = (float) (-range + (i0 + i + 0.5) * step);
         }
       }
-      double[] lp = model.logProb(new Batch(block, new long[] {rowsPerRun * cells, 2}, null));
+      Batch b = new Batch(block, new long[] {rowsPerRun * cells, 2}, null);
+      double[] lp = energyOnly ? negate(model.energy(b)) : model.logProb(b);
       System.arraycopy(lp, 0, values, i0 * cells, lp.length);
       for (double v : lp) {
         max = Math.max(max, v);
       }
     }
+    // An energy-based model's -U(x) is log p(x) + log Z: shown shifted so that its maximum on the grid is 0.
+    if (energyOnly) {
+      for (int i = 0; i < values.length; i++) {
+        values[i] -= max;
+      }
+      max = 0;
+    }
     Plots.heatmap(values, cells, cells, new Range(-range, range), new Range(-range, range), heatmap,
-        name + ": log-density", "log p (nats)", new Range(max - 12, max));
+        name + (energyOnly ? ": -energy (log-density up to log Z)" : ": log-density"),
+        energyOnly ? "-U(x) - max (nats)" : "log p (nats)", new Range(max - 12, max));
     System.out.println("wrote " + heatmap);
   }
 }

@@ -20,10 +20,14 @@ final class Evaluation {
    */
   static Map<String, BundleManifest.Metric> run(GenerativeModel model, String spec, String split, int limit,
       long seed, boolean progress, FolderOptions folder) throws IOException {
-    if (!model.hasLikelihood()) {
-      throw new IllegalArgumentException(model.family() + " models of this kind have no likelihood to evaluate");
-    }
     LoadedData data = Datasets.open(spec, folder.apply(Datasets.optionsFor(model.dataShape(), split)));
+    if (!model.hasLikelihood()) {
+      if (data instanceof LoadedData.Toy t && t.distribution() instanceof dev.genzoo.data.MixtureToy mixture) {
+        return modeCoverage(model, mixture, limit > 0 ? limit : 10_000, seed);
+      }
+      throw new IllegalArgumentException(model.family() + " models have no likelihood to evaluate; on a Gaussian-"
+          + "mixture toy (toy:8gaussians) eval measures mode coverage from samples instead");
+    }
     boolean images = model.dataShape().length == 3;
     int batch = images ? 100 : 2000;
     Iterable<Batch> batches = Datasets.evalBatches(data, batch, limit, seed, images);
@@ -76,6 +80,25 @@ final class Evaluation {
         out.put("data_entropy", new BundleManifest.Metric(-sumLogP / n, "nats", "H(p) of the data, Monte Carlo"));
       }
     }
+    return out;
+  }
+
+  /** Sample-based metrics for a model without a likelihood on a Gaussian-mixture toy ({@link ModeCoverage}). */
+  static Map<String, BundleManifest.Metric> modeCoverage(GenerativeModel model, dev.genzoo.data.MixtureToy toy,
+      int n, long seed) {
+    dev.genzoo.graphs.Samples s = model.sample(n, dev.genzoo.graphs.SampleOptions.seed(seed));
+    int minPerMode = Math.max(1, n / 500);
+    dev.genzoo.data.ModeCoverage c = dev.genzoo.data.ModeCoverage.of(toy, s.data(), minPerMode);
+    String protocol = n + " samples (seed " + seed + ", default sampler), nearest of the " + c.shares().length
+        + " modes of toy:" + toy.name();
+    Map<String, BundleManifest.Metric> out = new LinkedHashMap<>();
+    out.put("modes_covered", new BundleManifest.Metric(c.modesCovered(), "modes", protocol + "; a mode is covered "
+        + "with at least " + minPerMode + " samples within 3 sd of it"));
+    out.put("high_quality", new BundleManifest.Metric(c.highQuality(), "fraction", protocol
+        + "; samples within 3 sd of their nearest mode"));
+    out.put("min_mode_share", new BundleManifest.Metric(c.minShare(), "fraction", protocol + "; expected "
+        + String.format(java.util.Locale.ROOT, "%.3f", 1.0 / c.shares().length)));
+    out.put("max_mode_share", new BundleManifest.Metric(c.maxShare(), "fraction", protocol));
     return out;
   }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.ToyDistribution;
+import dev.genzoo.data.MixtureToy;
+import dev.genzoo.data.ModeCoverage;
 import dev.genzoo.data.Toys;
 import dev.genzoo.graphs.GenerativeModel;
 import dev.genzoo.graphs.SampleOptions;
@@ -163,35 +165,11 @@ class ZooTest {
     try (GenerativeModel m = Zoo.load(name)) {
       s = m.sample(n, SampleOptions.seed(2026));
     }
-    long[] counts = new long[8];
-    double[] squared = new double[8];
-    for (int i = 0; i < n; i++) {
-      double x = s.data()[2 * i];
-      double y = s.data()[2 * i + 1];
-      int best = 0;
-      double bestD = Double.MAX_VALUE;
-      for (int k = 0; k < 8; k++) {
-        double dx = x - 2 * Math.cos(k * Math.PI / 4);
-        double dy = y - 2 * Math.sin(k * Math.PI / 4);
-        if (dx * dx + dy * dy < bestD) {
-          bestD = dx * dx + dy * dy;
-          best = k;
-        }
-      }
-      counts[best]++;
-      squared[best] += bestD;
-    }
-    StringBuilder report = new StringBuilder(name + ":");
+    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    String report = name + ": " + c.describe();
     for (int k = 0; k < 8; k++) {
-      report.append(String.format(" mode %d %.3f (sd %.3f)", k, counts[k] / (double) n,
-          Math.sqrt(squared[k] / (2.0 * counts[k]))));
-    }
-    for (int k = 0; k < 8; k++) {
-      double share = counts[k] / (double) n;
-      // Per-coordinate standard deviation around the centre: sqrt(E|x - mu|^2 / 2).
-      double sd = Math.sqrt(squared[k] / (2.0 * counts[k]));
-      assertTrue(share >= 0.09 && share <= 0.16, "mode " + k + " share; " + report);
-      assertTrue(Math.abs(sd - 0.2) <= 0.25 * 0.2, "mode " + k + " spread; " + report);
+      assertTrue(c.shares()[k] >= 0.09 && c.shares()[k] <= 0.16, "mode " + k + " share; " + report);
+      assertTrue(Math.abs(c.spreads()[k] - 0.2) <= 0.25 * 0.2, "mode " + k + " spread; " + report);
     }
   }
 }

@@ -45,6 +45,11 @@ public final class VarStore {
     EMA,
     /** The global step. */
     STEP,
+    /**
+     * Training-time sampler state that a resumed run needs but a model bundle does not: persistent MCMC chains
+     * (Tieleman 2008), an EBM's replay buffer (Du and Mordatch 2019).
+     */
+    SAMPLER,
     /** Working copies that are never saved (e.g. the backup used while EMA weights are swapped in). */
     SCRATCH
   }
