@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "genzoo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A model zoo of deep generative models on TensorFlow Java.",
     subcommands = {ListCommand.class, InfoCommand.class, SampleCommand.class, LogpCommand.class, EvalCommand.class,
-        TrainCommand.class, FineTuneCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        TrainCommand.class, FineTuneCommand.class, BenchCommand.class, ExperimentCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
