@@ -3,6 +3,7 @@ package dev.genzoo.graphs;
 import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
 import dev.genzoo.graphs.ncsn.NcsnFamily;
+import dev.genzoo.graphs.rbm.RbmFamily;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +17,7 @@ public final class Families {
     register(new FlowFamily());
     register(new DdpmFamily());
     register(new NcsnFamily());
+    register(new RbmFamily());
   }
 
   private Families() {}
