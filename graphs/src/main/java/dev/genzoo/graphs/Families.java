@@ -4,6 +4,7 @@ import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
 import dev.genzoo.graphs.ncsn.NcsnFamily;
 import dev.genzoo.graphs.rbm.RbmFamily;
+import dev.genzoo.graphs.sngan.SnganFamily;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,7 @@ public final class Families {
     register(new DdpmFamily());
     register(new NcsnFamily());
     register(new RbmFamily());
+    register(new SnganFamily());
   }
 
   private Families() {}

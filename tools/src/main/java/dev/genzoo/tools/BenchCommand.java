@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = {"Throughput of training and sampling steps beside a PyTorch peer, same run.",
     "Example: genzoo bench --batch 8 --iters 5"})
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--family", defaultValue = "flow", description = "flow (Glow) or ddpm (the DDPM U-Net, fp32 and "
-      + "bf16 in one run)")
+  @Option(names = "--family", defaultValue = "flow", description = "flow (Glow), ddpm (the DDPM U-Net, fp32 and "
+      + "bf16 in one run) or sngan (one generator iteration: n_dis critic updates and the generator update)")
   String family;
 
   @Option(names = "--preset", description = "the family's preset (default: its CIFAR-10 one)")
@@ -76,8 +76,11 @@ final class BenchCommand implements Callable<Integer> {
     if (family.equals("ddpm")) {
       return new DdpmBench(this).run();
     }
+    if (family.equals("sngan")) {
+      return new SnganBench(this).run();
+    }
     if (!family.equals("flow")) {
-      throw new IllegalArgumentException("--family " + family + ": bench knows flow and ddpm");
+      throw new IllegalArgumentException("--family " + family + ": bench knows flow, ddpm and sngan");
     }
     if (preset == null) {
       preset = "glow-cifar10";
