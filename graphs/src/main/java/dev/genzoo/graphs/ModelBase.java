@@ -98,6 +98,14 @@ public abstract class ModelBase implements GenerativeModel {
     return trainGraph;
   }
 
+  /**
+   * Installs a training step built by the family itself, for models whose step is not one optimiser over every
+   * trainable variable (a GAN's critic and generator updates); {@link #open()} then creates the training-state saver.
+   */
+  protected void useTrainGraph(TrainGraph g) {
+    this.trainGraph = g;
+  }
+
   /** Creates the savers and the session and initialises every variable. Call once, at the end of the constructor. */
   protected void open() {
     List<Var> weights = store.ofKind(Kind.TRAINABLE, Kind.STATE);

@@ -16,7 +16,6 @@ import dev.genzoo.graphs.nn.VarStore.Kind;
 import dev.genzoo.graphs.nn.VarStore.Var;
 import dev.genzoo.graphs.train.LearningRate;
 import dev.genzoo.graphs.train.Optimizers;
-import dev.genzoo.graphs.train.Saver;
 import dev.genzoo.graphs.train.TrainGraph;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.ArrayList;
@@ -74,8 +73,6 @@ public final class SnganModel extends ModelBase {
   private final Placeholder<TInt32> sampleCount;
   private final Placeholder<TFloat32> sampleTemperature;
   private final Operand<TFloat32> sampled;
-  private TrainGraph train;
-  private Saver stateSaver;
 
   public SnganModel(SnganConfig config, ModelOptions options) {
     super(options);
@@ -198,15 +195,8 @@ public final class SnganModel extends ModelBase {
     metrics.put("d_real", Tensors.toFloat32(tf, tf.math.div(dRealSum, count)));
     metrics.put("d_fake", Tensors.toFloat32(tf, tf.math.div(dFakeSum, count)));
     metrics.put("lr", Tensors.toFloat32(tf, lr));
-    this.train = new TrainGraph(x, null, seed, Tensors.toFloat32(tf, dLossMean), metrics, step, null, null,
-        globalStep, nDis);
-    List<Var> state = new ArrayList<>();
-    for (Var v : store.all()) {
-      if (v.kind() != Kind.SCRATCH) {
-        state.add(v);
-      }
-    }
-    this.stateSaver = new Saver(store, Saver.identity(state));
+    useTrainGraph(new TrainGraph(x, null, seed, Tensors.toFloat32(tf, dLossMean), metrics, step, null, null,
+        globalStep, nDis));
   }
 
   /**
@@ -256,16 +246,6 @@ public final class SnganModel extends ModelBase {
 
   public SnganConfig snganConfig() {
     return config;
-  }
-
-  @Override
-  public TrainGraph trainGraph() {
-    return train;
-  }
-
-  @Override
-  public Saver stateSaver() {
-    return stateSaver;
   }
 
   @Override
