@@ -8,7 +8,8 @@
 #
 # flow-mnist needs the official MNIST idx files: MNIST=DIR (default ../shared/data/mnist).
 # Wall time on a 2-core CPU: flow-8gaussians and flow-rings a few minutes each, flow-mnist about 45 minutes,
-# ddpm-8gaussians and ncsn-8gaussians about 5 minutes each.
+# ddpm-8gaussians and ncsn-8gaussians about 5 minutes each, sngan-8gaussians about 3 minutes, ebm-8gaussians about
+# 10 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNIST=${MNIST:-../shared/data/mnist}
@@ -66,4 +67,8 @@ if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ddpm-8gaussians "* ]]; then
 fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ncsn-8gaussians "* ]]; then
   train ncsn ncsn-8gaussians --preset toy2d --data toy:8gaussians --steps 20000
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" sngan-8gaussians "* ]]; then
+  train sngan sngan-8gaussians --preset toy2d --data toy:8gaussians \
+    --eval-data toy:8gaussians --eval-limit 10000
 fi
