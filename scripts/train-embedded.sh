@@ -9,7 +9,7 @@
 # flow-mnist needs the official MNIST idx files: MNIST=DIR (default ../shared/data/mnist).
 # Wall time on a 2-core CPU: flow-8gaussians and flow-rings a few minutes each, flow-mnist about 45 minutes,
 # ddpm-8gaussians and ncsn-8gaussians about 5 minutes each, sngan-8gaussians about 3 minutes, ebm-8gaussians about
-# 10 minutes.
+# 10 minutes, rbm-mnist about 1 minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNIST=${MNIST:-../shared/data/mnist}
@@ -71,4 +71,7 @@ fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" sngan-8gaussians "* ]]; then
   train sngan sngan-8gaussians --preset toy2d --data toy:8gaussians \
     --eval-data toy:8gaussians --eval-limit 10000
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" rbm-mnist "* ]]; then
+  train rbm rbm-mnist --preset mnist --data "mnist:$MNIST"
 fi
