@@ -278,6 +278,60 @@ class CliTest {
     }
   }
 
+  @Test
+  void infoPrintsTheSnganCifar10ParameterCount() {
+    // Mimicry's SNGANGenerator32 (4,276,739) and SNGANDiscriminator32 (1,053,825), counted from the PyTorch modules
+    // (graphs' sngan fixtures); the power-iteration vectors u are state, not parameters.
+    assertEquals(0, genzoo("info", "sngan", "--preset", "cifar10"), stderr());
+    assertTrue(stdout().contains("(5,330,564)"), stdout());
+  }
+
+  @Test
+  void bimodalExperimentWritesItsPlotAndTable() throws Exception {
+    Path dir = tmp.resolve("bimodal");
+    assertEquals(0, genzoo("experiment", "bimodal", "--out", dir.toString(), "--steps", "200", "--no-progress"),
+        stderr());
+    for (String method : new String[] {"| ml |", "| sm |", "| pcd |", "| nce |"}) {
+      assertTrue(stdout().contains(method), stdout());
+    }
+    assertTrue(Files.size(dir.resolve("bimodal_theta.png")) > 1000);
+    assertEquals(1, genzoo("experiment", "trimodal", "--out", dir.toString()));
+    assertTrue(stderr().contains("trimodal") && stderr().contains("bimodal"), stderr());
+  }
+
+  @Test
+  void rbmTrainsAndSamplesThroughTheCommandLine() throws Exception {
+    // exact10: 10 visible spins, small enough for the exact likelihood; data from a .npy of +-1 vectors
+    float[] v = new float[200 * 10];
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+    for (int i = 0; i < 200; i++) {
+      boolean up = rng.nextBoolean();
+      for (int j = 0; j < 10; j++) {
+        v[i * 10 + j] = (rng.nextDouble() < 0.9) == up ? 1f : -1f;
+      }
+    }
+    Path npy = tmp.resolve("spins.npy");
+    dev.genzoo.data.Npy.write(npy, dev.genzoo.data.NpyArray.ofFloats(v, 200, 10));
+    Path run = tmp.resolve("rbm");
+    assertEquals(0, genzoo("train", "rbm", "--preset", "exact10", "--data", "npy:" + npy, "--steps", "50",
+        "--out", run.toString(), "--no-progress"), stderr());
+    assertEquals(0, genzoo("eval", run.resolve("rbm.tar.gz").toString(), "--data", "npy:" + npy), stderr());
+    assertTrue(stdout().contains("nll"), stdout());
+  }
+
+  @Test
+  void benchTimesTheSnganGeneratorIteration() throws Exception {
+    Path json = tmp.resolve("sngan-bench.json");
+    boolean torch = hasTorch();
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--family", "sngan",
+        "--preset", "tiny", "--batch", "2", "--warmup", "1", "--iters", "1", "--json", json.toString()));
+    if (!torch) {
+      args.add("--no-torch");
+    }
+    assertEquals(0, genzoo(args.toArray(String[]::new)), stderr());
+    assertTrue(json.toFile().length() > 0);
+  }
+
   private static boolean hasTorch() {
     try {
       Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").start();
