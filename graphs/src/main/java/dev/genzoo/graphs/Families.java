@@ -1,6 +1,7 @@
 package dev.genzoo.graphs;
 
 import dev.genzoo.graphs.ddpm.DdpmFamily;
+import dev.genzoo.graphs.ebm.EbmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
 import dev.genzoo.graphs.ncsn.NcsnFamily;
 import dev.genzoo.graphs.rbm.RbmFamily;
@@ -18,6 +19,7 @@ public final class Families {
     register(new FlowFamily());
     register(new DdpmFamily());
     register(new NcsnFamily());
+    register(new EbmFamily());
     register(new RbmFamily());
     register(new SnganFamily());
   }

@@ -1,0 +1,154 @@
+package dev.genzoo.tools;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ModelOptions;
+import dev.genzoo.graphs.RuntimeOptions;
+import dev.genzoo.graphs.ebm.EbmConfig;
+import dev.genzoo.graphs.ebm.EbmFamily;
+import dev.genzoo.graphs.ebm.EbmModel;
+import dev.genzoo.graphs.nn.HostTensors;
+import dev.genzoo.graphs.train.TrainGraph;
+import dev.genzoo.io.AtomicFiles;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+
+/**
+ * {@code genzoo bench --family ebm}: IGEBM's training step at a preset (cifar10 by default: ResNet32Large with 128
+ * filters; the replay-buffer draw, 60 Langevin steps unrolled in the graph, the contrastive loss and one Adam update,
+ * all one Session.run) and its sampling step (one Langevin step in inference), beside the same network and step in
+ * PyTorch (bench/igebm_torch.py) timed in the same invocation. fp32, or bf16 with {@code --bf16} on the genzoo side.
+ */
+final class IgebmBench {
+  private final BenchCommand c;
+
+  IgebmBench(BenchCommand c) {
+    this.c = c;
+  }
+
+  int run() throws Exception {
+    String preset = c.preset == null ? "cifar10" : c.preset;
+    EbmFamily family = new EbmFamily();
+    EbmConfig cfg = family.parse(Configs.override(family.preset(preset), c.overrides));
+    EbmConfig.Model m = cfg.model();
+    if (!m.isImage()) {
+      throw new IllegalArgumentException("--preset " + preset + ": the IGEBM bench times the ResNet (image presets)");
+    }
+    if (c.batch > cfg.buffer().capacity()) {
+      throw new IllegalArgumentException("--batch " + c.batch + " exceeds the replay buffer's "
+          + cfg.buffer().capacity() + " slots");
+    }
+    int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
+    String precision = c.runtime.bf16 ? "bf16" : c.runtime.xla ? "XLA" : "fp32";
+    System.out.printf("ebm %s: %s, %d Langevin steps per training step, batch %d, %d threads%n", preset, m,
+        cfg.chains().steps(), c.batch, threads);
+    ObjectNode report = Configs.JSON.createObjectNode();
+    report.put("family", "ebm");
+    report.put("preset", preset);
+    report.put("batch", c.batch);
+    report.put("threads", threads);
+    report.put("langevin_steps", cfg.chains().steps());
+    BenchCommand.Timing ours = timeGenzoo(cfg, threads);
+    report.set("genzoo_" + precision, ours.toJson());
+    BenchCommand.Timing torch = null;
+    if (!c.noTorch) {
+      torch = timeTorch(cfg, threads);
+      report.set("pytorch_fp32", torch.toJson());
+      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
+      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
+      if (torch.params() != ours.params()) {
+        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
+            + torch.params());
+      }
+    }
+    System.out.println();
+    System.out.printf("energy network: %,d parameters%n", ours.params());
+    System.out.printf("%-28s %12s %12s %14s %12s%n", "", "train s/step", "train img/s", "sample s/step",
+        "sample img/s");
+    row("genzoo (TF Java) " + precision, ours);
+    if (torch != null) {
+      row("PyTorch " + torch.version() + " fp32", torch);
+      System.out.printf("%-28s %12s %11.2fx %14s %11.2fx%n", "ratio genzoo / PyTorch", "",
+          torch.train() / ours.train(), "", torch.sample() / ours.sample());
+    }
+    if (c.json != null) {
+      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
+      System.out.println("wrote " + c.json);
+    }
+    return 0;
+  }
+
+  private void row(String name, BenchCommand.Timing t) {
+    System.out.printf("%-28s %12.3f %12.2f %14.4f %12.2f%n", name, t.train(), c.batch / t.train(), t.sample(),
+        c.batch / t.sample());
+  }
+
+  private BenchCommand.Timing timeGenzoo(EbmConfig cfg, int threads) {
+    var rt = new RuntimeOptions(threads, 1, c.runtime.xla, c.runtime.bf16, c.runtime.device);
+    long t0 = System.nanoTime();
+    try (EbmModel model = new EbmModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
+      System.out.printf("genzoo: graph built and variables initialised in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+      TrainGraph g = model.trainGraph();
+      long[] ds = cfg.model().dataShape();
+      long[] shape = {c.batch, ds[0], ds[1], ds[2]};
+      int size = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
+      SplittableRandom rng = new SplittableRandom(0);
+      double[] train = new double[c.iters];
+      for (int i = -c.warmup; i < c.iters; i++) {
+        float[] x = new float[size];
+        for (int k = 0; k < size; k++) {
+          x[k] = (float) (rng.nextInt(256) + rng.nextDouble());
+        }
+        try (TFloat32 xt = HostTensors.float32(x, shape); TInt64 seed = TInt64.vectorOf(0, i + c.warmup)) {
+          var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
+          long s0 = System.nanoTime();
+          try (var res = r.run()) {
+            float loss = ((TFloat32) res.get(0)).getFloat();
+            if (!Float.isFinite(loss)) {
+              throw new IllegalStateException("training loss is not finite at iteration " + i + ": " + loss);
+            }
+          }
+          if (i >= 0) {
+            train[i] = (System.nanoTime() - s0) / 1e9;
+          }
+        }
+      }
+      double[] xs = new double[size];
+      for (int k = 0; k < size; k++) {
+        xs[k] = rng.nextDouble();
+      }
+      double[] sample = new double[c.iters];
+      for (int i = -c.warmup; i < c.iters; i++) {
+        long s0 = System.nanoTime();
+        xs = model.langevin(xs, c.batch, i, 1, 1.0, null);
+        if (i >= 0) {
+          sample[i] = (System.nanoTime() - s0) / 1e9;
+        }
+      }
+      System.out.printf("genzoo: train steps %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
+          Arrays.toString(BenchCommand.round(sample)));
+      return new BenchCommand.Timing(BenchCommand.median(train), BenchCommand.median(sample), model.parameterCount(),
+          "TF Java 1.0.0", train, sample);
+    }
+  }
+
+  private BenchCommand.Timing timeTorch(EbmConfig cfg, int threads) throws Exception {
+    EbmConfig.Model m = cfg.model();
+    List<String> args = new ArrayList<>(List.of("--filters", "" + m.width(), "--image", "" + m.dataShape()[0],
+        "" + m.dataShape()[1], "" + m.dataShape()[2], "--steps", "" + cfg.chains().steps(), "--dropout",
+        "" + m.dropout(), "--capacity", "" + cfg.buffer().capacity(), "--batch", "" + c.batch, "--threads",
+        "" + threads, "--warmup", "" + c.warmup, "--iters", "" + c.iters));
+    JsonNode j = c.runPeer("igebm_torch.py", args);
+    double[] train = BenchCommand.toArray(j.path("train_step_s_all"));
+    double[] sample = BenchCommand.toArray(j.path("sample_step_s_all"));
+    System.out.printf("pytorch: train steps %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
+        Arrays.toString(BenchCommand.round(sample)));
+    return new BenchCommand.Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
+        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+  }
+}
