@@ -75,3 +75,7 @@ fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" rbm-mnist "* ]]; then
   train rbm rbm-mnist --preset mnist --data "mnist:$MNIST"
 fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ebm-8gaussians "* ]]; then
+  train ebm ebm-8gaussians --preset toy2d --data toy:8gaussians \
+    --eval-data toy:8gaussians --eval-limit 10000
+fi

@@ -18,6 +18,8 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The command line, run in-process as a user would run it. */
@@ -319,17 +321,31 @@ class CliTest {
     assertTrue(stdout().contains("nll"), stdout());
   }
 
-  @Test
-  void benchTimesTheSnganGeneratorIteration() throws Exception {
-    Path json = tmp.resolve("sngan-bench.json");
+  @ParameterizedTest
+  @ValueSource(strings = {"sngan", "ebm"})
+  void benchTimesTheGanAndEbmSteps(String family) throws Exception {
+    Path json = tmp.resolve(family + "-bench.json");
     boolean torch = hasTorch();
-    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--family", "sngan",
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--family", family,
         "--preset", "tiny", "--batch", "2", "--warmup", "1", "--iters", "1", "--json", json.toString()));
     if (!torch) {
       args.add("--no-torch");
     }
     assertEquals(0, genzoo(args.toArray(String[]::new)), stderr());
     assertTrue(json.toFile().length() > 0);
+  }
+
+  @Test
+  void evalOfTheEbmMeasuresModeCoverageAndDrawsItsEnergy() throws Exception {
+    Path png = tmp.resolve("energy.png");
+    assertEquals(0, genzoo("eval", "ebm-8gaussians", "--data", "toy:8gaussians", "--limit", "2000", "--heatmap",
+        png.toString()), stderr());
+    assertTrue(stdout().contains("modes_covered") && stdout().contains("high_quality"), stdout());
+    BufferedImage img = ImageIO.read(png.toFile());
+    assertTrue(img.getWidth() >= 300, "heat map width " + img.getWidth());
+    // a model without a likelihood on data that is not a Gaussian-mixture toy: a clear refusal
+    assertEquals(1, genzoo("eval", "sngan-8gaussians", "--data", "toy:moons"));
+    assertTrue(stderr().contains("no likelihood"), stderr());
   }
 
   private static boolean hasTorch() {

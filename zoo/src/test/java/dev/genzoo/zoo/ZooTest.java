@@ -172,4 +172,36 @@ class ZooTest {
       assertTrue(Math.abs(c.spreads()[k] - 0.2) <= 0.25 * 0.2, "mode " + k + " spread; " + report);
     }
   }
+
+  /**
+   * The embedded SN-GAN covers at least 7 of the 8 modes of toy:8gaussians (a mode is covered with at least 20 of
+   * 10,000 samples within 3 standard deviations of it) and puts at least 80% of its samples within 3 standard
+   * deviations of a mode.
+   */
+  @Test
+  void snganCoversTheEightGaussians() {
+    Samples s;
+    try (GenerativeModel m = Zoo.load("sngan-8gaussians")) {
+      s = m.sample(10_000, SampleOptions.seed(2026));
+    }
+    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    assertTrue(c.modesCovered() >= 7, c.describe());
+    assertTrue(c.highQuality() >= 0.8, c.describe());
+  }
+
+  /**
+   * The embedded EBM's samples by long-run Langevin dynamics from noise (its default sampler) put between 8% and 17%
+   * of the mass in each of the 8 modes (12.5% expected).
+   */
+  @Test
+  void ebmLangevinSamplesShareTheModes() {
+    Samples s;
+    try (GenerativeModel m = Zoo.load("ebm-8gaussians")) {
+      s = m.sample(10_000, SampleOptions.seed(2026));
+    }
+    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    for (int k = 0; k < 8; k++) {
+      assertTrue(c.shares()[k] >= 0.08 && c.shares()[k] <= 0.17, "mode " + k + ": " + c.describe());
+    }
+  }
 }
