@@ -1,8 +1,10 @@
 package dev.genzoo.graphs.nn;
 
+import java.util.List;
 import java.util.regex.Pattern;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
+import org.tensorflow.op.Op;
 import org.tensorflow.op.Ops;
 import org.tensorflow.types.family.TFloating;
 
@@ -16,13 +18,13 @@ public final class VarScope {
 
   private final VarStore store;
   private final String path;
-  private final java.util.List<org.tensorflow.op.Op> reuseAfter;
+  private final List<Op> reuseAfter;
 
   VarScope(VarStore store, String path) {
     this(store, path, null);
   }
 
-  private VarScope(VarStore store, String path, java.util.List<org.tensorflow.op.Op> reuseAfter) {
+  private VarScope(VarStore store, String path, List<Op> reuseAfter) {
     this.store = store;
     this.path = path;
     this.reuseAfter = reuseAfter;
@@ -34,8 +36,8 @@ public final class VarScope {
    * copy of a network built this way sees the weights as updated by those ops within the same {@code Session.run}:
    * a GAN's critic after each of its n_dis updates, in one run.
    */
-  public VarScope reuseAfter(java.util.List<org.tensorflow.op.Op> after) {
-    return new VarScope(store, path, java.util.List.copyOf(after));
+  public VarScope reuseAfter(List<Op> after) {
+    return new VarScope(store, path, List.copyOf(after));
   }
 
   /** True when this scope reads existing variables instead of creating them. */
