@@ -45,8 +45,9 @@ final class IgebmBench {
     }
     int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
     String precision = c.runtime.bf16 ? "bf16" : c.runtime.xla ? "XLA" : "fp32";
-    System.out.printf("ebm %s: %s, %d Langevin steps per training step, batch %d, %d threads%n", preset, m,
-        cfg.chains().steps(), c.batch, threads);
+    System.out.printf("ebm %s: %s-filter %s energy on %s, %d Langevin steps per training step, batch %d, %d "
+        + "threads%n", preset, m.width(), m.network(), java.util.Arrays.toString(m.dataShape()), cfg.chains().steps(),
+        c.batch, threads);
     ObjectNode report = Configs.JSON.createObjectNode();
     report.put("family", "ebm");
     report.put("preset", preset);
