@@ -1,5 +1,6 @@
 package dev.genzoo.graphs;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.VarStore;
@@ -45,7 +46,19 @@ public abstract class ModelBase implements GenerativeModel {
   private Saver weightsRestorer;
   private Saver stateSaver;
 
-  protected ModelBase(ModelOptions options) {
+  private final String family;
+  private final Object configRecord;
+  private final long[] dataShape;
+
+  /**
+   * @param family the family's name ("flow", "ddpm", ...)
+   * @param config the family's config record, saved as JSON in model.json
+   * @param dataShape the shape of one example
+   */
+  protected ModelBase(String family, Object config, long[] dataShape, ModelOptions options) {
+    this.family = family;
+    this.configRecord = config;
+    this.dataShape = dataShape.clone();
     this.options = options;
     this.graph = new Graph();
     try {
@@ -56,6 +69,21 @@ public abstract class ModelBase implements GenerativeModel {
     }
     this.tf = store.tf();
     this.dt = store.dtype();
+  }
+
+  @Override
+  public String family() {
+    return family;
+  }
+
+  @Override
+  public JsonNode config() {
+    return Configs.toJson(configRecord);
+  }
+
+  @Override
+  public long[] dataShape() {
+    return dataShape.clone();
   }
 
   /** The pieces of a family's training objective that {@link #buildTraining} turns into one optimiser step. */

@@ -3,8 +3,8 @@ package dev.genzoo.tools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.genzoo.data.Batch;
 import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.GenerativeModel;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.flow.FlowConfig;
@@ -154,37 +154,10 @@ final class BenchCommand implements Callable<Integer> {
   private Timing timeGenzoo(FlowConfig cfg, int threads) {
     var rt = new dev.genzoo.graphs.RuntimeOptions(threads, 1, runtime.xla, runtime.bf16, runtime.device);
     try (FlowModel model = new FlowModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
-      TrainGraph g = model.trainGraph();
-      long[] shape = new long[] {batch, cfg.model().dataShape()[0], cfg.model().dataShape()[1],
-          cfg.model().dataShape()[2]};
-      SplittableRandom rng = new SplittableRandom(0);
-      double[] train = new double[iters];
-      for (int i = -warmup; i < iters; i++) {
-        float[] x = new float[(int) (shape[0] * shape[1] * shape[2] * shape[3])];
-        for (int k = 0; k < x.length; k++) {
-          x[k] = (float) (rng.nextDouble() * 256);
-        }
-        Batch b = new Batch(x, shape, null);
-        try (TFloat32 xt = HostTensors.float32(b.x(), b.shape()); TInt64 seed = TInt64.vectorOf(0, i)) {
-          long t0 = System.nanoTime();
-          model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss()).run()
-              .close();
-          if (i >= 0) {
-            train[i] = (System.nanoTime() - t0) / 1e9;
-          }
-        }
-      }
-      double[] sample = new double[iters];
-      for (int i = -warmup; i < iters; i++) {
-        long t0 = System.nanoTime();
-        model.sample(batch, new SampleOptions(i + 100, 1.0, null, 0, batch));
-        if (i >= 0) {
-          sample[i] = (System.nanoTime() - t0) / 1e9;
-        }
-      }
-      System.out.printf("genzoo: train steps %s s, sample steps %s s%n", Arrays.toString(round(train)),
-          Arrays.toString(round(sample)));
-      return new Timing(median(train), median(sample), model.parameterCount(), "TF Java 1.0.0", train, sample);
+      long[] shape = dev.genzoo.graphs.nn.Tensors.batchShape(batch, cfg.model().dataShape());
+      double[] train = timeTrainSteps(model, shape, randomImages(size(shape), 0, true));
+      double[] sample = timeCalls(i -> model.sample(batch, new SampleOptions(i + 100, 1.0, null, 0, batch)));
+      return ours("genzoo", model.parameterCount(), train, sample);
     }
   }
 
@@ -192,16 +165,93 @@ final class BenchCommand implements Callable<Integer> {
     JsonNode j = runPeer("glow_torch.py", List.of("--levels", "" + m.levels(), "--steps", "" + m.steps(),
         "--width", "" + m.width(), "--image", "" + m.dataShape()[0], "" + m.dataShape()[1], "" + m.dataShape()[2],
         "--batch", "" + batch, "--threads", "" + threads, "--warmup", "" + warmup, "--iters", "" + iters));
-    double[] train = toArray(j.path("train_step_s_all"));
-    double[] sample = toArray(j.path("sample_step_s_all"));
-    System.out.printf("pytorch: train steps %s s, sample steps %s s%n", Arrays.toString(round(train)),
-        Arrays.toString(round(sample)));
     if (j.path("forward_macs_per_image").asLong() != FlowCost.forwardMacs(m)) {
       System.out.println("warning: MAC counts differ: genzoo " + FlowCost.forwardMacs(m) + ", PyTorch "
           + j.path("forward_macs_per_image").asLong());
     }
-    return new Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
-        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+    return peerTiming("pytorch", j);
+  }
+
+  /**
+   * Times {@link #iters} training steps of {@code model} after {@link #warmup} untimed ones. Step i (from -warmup) is
+   * fed {@code batches.apply(i)} as x (shape {@code shape}), the seed (0, i + warmup) and, for a class-conditional
+   * model, label 0 for every example; only {@code Session.run} is timed. A non-finite loss stops the bench.
+   */
+  double[] timeTrainSteps(GenerativeModel model, long[] shape, java.util.function.IntFunction<float[]> batches) {
+    TrainGraph g = model.trainGraph();
+    double[] train = new double[iters];
+    for (int i = -warmup; i < iters; i++) {
+      try (TFloat32 xt = HostTensors.float32(batches.apply(i), shape); TInt64 seed = TInt64.vectorOf(0, i + warmup);
+           org.tensorflow.types.TInt32 labels = org.tensorflow.types.TInt32.vectorOf(new int[(int) shape[0]])) {
+        var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
+        if (g.labels() != null) {
+          r.feed(g.labels(), labels);
+        }
+        long t0 = System.nanoTime();
+        try (org.tensorflow.Result res = r.run()) {
+          if (i >= 0) {
+            train[i] = (System.nanoTime() - t0) / 1e9;
+          }
+          float loss = ((TFloat32) res.get(0)).getFloat();
+          if (!Float.isFinite(loss)) {
+            throw new IllegalStateException("the training loss is " + loss + " at bench iteration " + i);
+          }
+        }
+      }
+    }
+    return train;
+  }
+
+  /** Times {@link #iters} calls of {@code step} (given i from -warmup) after {@link #warmup} untimed ones. */
+  double[] timeCalls(java.util.function.IntConsumer step) {
+    double[] out = new double[iters];
+    for (int i = -warmup; i < iters; i++) {
+      long t0 = System.nanoTime();
+      step.accept(i);
+      if (i >= 0) {
+        out[i] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    return out;
+  }
+
+  /** genzoo's timings (medians and every iteration), printed as "LABEL: train steps [...] s, sample steps [...] s". */
+  static Timing ours(String label, long params, double[] train, double[] sample) {
+    System.out.printf("%s: train steps %s s, sample steps %s s%n", label, Arrays.toString(round(train)),
+        Arrays.toString(round(sample)));
+    return new Timing(median(train), median(sample), params, "TF Java 1.0.0", train, sample);
+  }
+
+  /** Runs a PyTorch peer and reads its timings from its JSON line, printed like {@link #ours}. */
+  Timing peer(String label, String resource, List<String> args) throws IOException, InterruptedException {
+    return peerTiming(label, runPeer(resource, args));
+  }
+
+  /** A peer's timings from its JSON line (medians and every iteration), printed like {@link #ours}. */
+  static Timing peerTiming(String label, JsonNode j) {
+    double[] train = toArray(j.path("train_step_s_all"));
+    double[] sample = toArray(j.path("sample_step_s_all"));
+    System.out.printf("%s: train steps %s s, sample steps %s s%n", label, Arrays.toString(round(train)),
+        Arrays.toString(round(sample)));
+    return new Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(), j.path("params").asLong(),
+        j.path("torch").asText(), train, sample);
+  }
+
+  /** The number of values of a tensor of this shape. */
+  static int size(long[] shape) {
+    return Math.toIntExact(dev.genzoo.graphs.nn.Tensors.size(shape));
+  }
+
+  /** Uniform random 8-bit images, a fresh batch of {@code size} values per call. */
+  static java.util.function.IntFunction<float[]> randomImages(int size, long seed, boolean dequantise) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    return i -> {
+      float[] x = new float[size];
+      for (int k = 0; k < size; k++) {
+        x[k] = dequantise ? (float) (rng.nextDouble() * 256) : rng.nextInt(256);
+      }
+      return x;
+    };
   }
 
   String pythonPath() {

@@ -1,6 +1,5 @@
 package dev.genzoo.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelOptions;
@@ -10,16 +9,12 @@ import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.ddpm.DdpmModel;
 import dev.genzoo.graphs.ddpm.DiffusionSampler;
 import dev.genzoo.graphs.ddpm.VarianceType;
-import dev.genzoo.graphs.nn.HostTensors;
-import dev.genzoo.graphs.train.TrainGraph;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt32;
-import org.tensorflow.types.TInt64;
 
 /**
  * {@code genzoo bench --family ddpm}: the DDPM U-Net's training step (L_simple, Adam, clipping, EMA: one Session.run)
@@ -96,50 +91,18 @@ final class DdpmBench {
   private BenchCommand.Timing timeGenzoo(DdpmConfig cfg, int threads, boolean bf16) {
     var rt = new RuntimeOptions(threads, 1, c.runtime.xla, bf16, c.runtime.device);
     try (DdpmModel model = new DdpmModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
-      TrainGraph g = model.trainGraph();
-      long[] ds = cfg.model().dataShape();
-      long[] shape = {c.batch, ds[0], ds[1], ds[2]};
-      int size = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
-      SplittableRandom rng = new SplittableRandom(0);
-      double[] train = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        float[] x = new float[size];
-        for (int k = 0; k < size; k++) {
-          x[k] = rng.nextInt(256);
-        }
-        int[] labels = new int[c.batch];
-        try (TFloat32 xt = HostTensors.float32(x, shape); TInt64 seed = TInt64.vectorOf(0, i);
-             TInt32 yt = TInt32.vectorOf(labels)) {
-          var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
-          if (g.labels() != null) {
-            r.feed(g.labels(), yt);
-          }
-          long t0 = System.nanoTime();
-          r.run().close();
-          if (i >= 0) {
-            train[i] = (System.nanoTime() - t0) / 1e9;
-          }
-        }
-      }
+      long[] shape = Tensors.batchShape(c.batch, cfg.model().dataShape());
+      double[] train = c.timeTrainSteps(model, shape, BenchCommand.randomImages(BenchCommand.size(shape), 0, false));
       DiffusionSampler.Spec spec = new DiffusionSampler.Spec(DiffusionSampler.Spec.Kind.ANCESTRAL,
           VarianceType.FIXED_LARGE, cfg.diffusion().timesteps(), 1);
-      double[] xs = new double[size];
-      for (int k = 0; k < size; k++) {
+      SplittableRandom rng = new SplittableRandom(1);
+      double[] xs = new double[BenchCommand.size(shape)];
+      for (int k = 0; k < xs.length; k++) {
         xs[k] = rng.nextGaussian();
       }
-      double[] sample = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        long t0 = System.nanoTime();
-        int t = cfg.diffusion().timesteps() / 2;
-        model.sampleStep(xs, c.batch, t, i, spec);
-        if (i >= 0) {
-          sample[i] = (System.nanoTime() - t0) / 1e9;
-        }
-      }
-      System.out.printf("genzoo %s: train steps %s s, sample steps %s s%n", bf16 ? "bf16" : "fp32",
-          Arrays.toString(BenchCommand.round(train)), Arrays.toString(BenchCommand.round(sample)));
-      return new BenchCommand.Timing(BenchCommand.median(train), BenchCommand.median(sample), model.parameterCount(),
-          "TF Java 1.0.0", train, sample);
+      int t = cfg.diffusion().timesteps() / 2;
+      double[] sample = c.timeCalls(i -> model.sampleStep(xs, c.batch, t, i, spec));
+      return BenchCommand.ours("genzoo " + (bf16 ? "bf16" : "fp32"), model.parameterCount(), train, sample);
     }
   }
 
@@ -159,12 +122,6 @@ final class DdpmBench {
     if (bf16) {
       args.add("--bf16");
     }
-    JsonNode j = c.runPeer("ddpm_torch.py", args);
-    double[] train = BenchCommand.toArray(j.path("train_step_s_all"));
-    double[] sample = BenchCommand.toArray(j.path("sample_step_s_all"));
-    System.out.printf("pytorch %s: train steps %s s, sample steps %s s%n", bf16 ? "bf16" : "fp32",
-        Arrays.toString(BenchCommand.round(train)), Arrays.toString(BenchCommand.round(sample)));
-    return new BenchCommand.Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
-        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+    return c.peer("pytorch " + (bf16 ? "bf16" : "fp32"), "ddpm_torch.py", args);
   }
 }

@@ -1,6 +1,5 @@
 package dev.genzoo.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelOptions;
@@ -8,15 +7,13 @@ import dev.genzoo.graphs.RuntimeOptions;
 import dev.genzoo.graphs.ebm.EbmConfig;
 import dev.genzoo.graphs.ebm.EbmFamily;
 import dev.genzoo.graphs.ebm.EbmModel;
-import dev.genzoo.graphs.nn.HostTensors;
-import dev.genzoo.graphs.train.TrainGraph;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * {@code genzoo bench --family ebm}: IGEBM's training step at a preset (cifar10 by default: ResNet32Large with 128
@@ -94,47 +91,13 @@ final class IgebmBench {
     long t0 = System.nanoTime();
     try (EbmModel model = new EbmModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
       System.out.printf("genzoo: graph built and variables initialised in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-      TrainGraph g = model.trainGraph();
-      long[] ds = cfg.model().dataShape();
-      long[] shape = {c.batch, ds[0], ds[1], ds[2]};
-      int size = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
-      SplittableRandom rng = new SplittableRandom(0);
-      double[] train = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        float[] x = new float[size];
-        for (int k = 0; k < size; k++) {
-          x[k] = (float) (rng.nextInt(256) + rng.nextDouble());
-        }
-        try (TFloat32 xt = HostTensors.float32(x, shape); TInt64 seed = TInt64.vectorOf(0, i + c.warmup)) {
-          var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
-          long s0 = System.nanoTime();
-          try (var res = r.run()) {
-            float loss = ((TFloat32) res.get(0)).getFloat();
-            if (!Float.isFinite(loss)) {
-              throw new IllegalStateException("training loss is not finite at iteration " + i + ": " + loss);
-            }
-          }
-          if (i >= 0) {
-            train[i] = (System.nanoTime() - s0) / 1e9;
-          }
-        }
-      }
-      double[] xs = new double[size];
-      for (int k = 0; k < size; k++) {
-        xs[k] = rng.nextDouble();
-      }
-      double[] sample = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        long s0 = System.nanoTime();
-        xs = model.langevin(xs, c.batch, i, 1, 1.0, null);
-        if (i >= 0) {
-          sample[i] = (System.nanoTime() - s0) / 1e9;
-        }
-      }
-      System.out.printf("genzoo: train steps %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
-          Arrays.toString(BenchCommand.round(sample)));
-      return new BenchCommand.Timing(BenchCommand.median(train), BenchCommand.median(sample), model.parameterCount(),
-          "TF Java 1.0.0", train, sample);
+      long[] shape = Tensors.batchShape(c.batch, cfg.model().dataShape());
+      double[] train = c.timeTrainSteps(model, shape, BenchCommand.randomImages(BenchCommand.size(shape), 0, true));
+      // one Langevin step from uniform noise per timed call, each continuing the chain
+      SplittableRandom rng = new SplittableRandom(1);
+      double[][] xs = {rng.doubles(BenchCommand.size(shape)).toArray()};
+      double[] sample = c.timeCalls(i -> xs[0] = model.langevin(xs[0], c.batch, i, 1, 1.0, null));
+      return BenchCommand.ours("genzoo", model.parameterCount(), train, sample);
     }
   }
 
@@ -144,12 +107,6 @@ final class IgebmBench {
         "" + m.dataShape()[1], "" + m.dataShape()[2], "--steps", "" + cfg.chains().steps(), "--dropout",
         "" + m.dropout(), "--capacity", "" + cfg.buffer().capacity(), "--batch", "" + c.batch, "--threads",
         "" + threads, "--warmup", "" + c.warmup, "--iters", "" + c.iters));
-    JsonNode j = c.runPeer("igebm_torch.py", args);
-    double[] train = BenchCommand.toArray(j.path("train_step_s_all"));
-    double[] sample = BenchCommand.toArray(j.path("sample_step_s_all"));
-    System.out.printf("pytorch: train steps %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
-        Arrays.toString(BenchCommand.round(sample)));
-    return new BenchCommand.Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
-        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+    return c.peer("pytorch", "igebm_torch.py", args);
   }
 }

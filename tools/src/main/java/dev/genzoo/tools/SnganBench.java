@@ -1,24 +1,18 @@
 package dev.genzoo.tools;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.RuntimeOptions;
 import dev.genzoo.graphs.SampleOptions;
-import dev.genzoo.graphs.nn.HostTensors;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.sngan.SnganConfig;
 import dev.genzoo.graphs.sngan.SnganFamily;
 import dev.genzoo.graphs.sngan.SnganModel;
-import dev.genzoo.graphs.train.TrainGraph;
 import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
-import org.tensorflow.Result;
 import org.tensorflow.types.TFloat32;
-import org.tensorflow.types.TInt64;
 
 /**
  * {@code genzoo bench --family sngan}: one SN-GAN generator iteration (n_dis critic updates, each on its own batch of
@@ -95,43 +89,11 @@ final class SnganBench {
   private BenchCommand.Timing timeGenzoo(SnganConfig cfg, int threads) {
     var rt = new RuntimeOptions(threads, 1, c.runtime.xla, c.runtime.bf16, c.runtime.device);
     try (SnganModel model = new SnganModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
-      TrainGraph g = model.trainGraph();
-      long[] ds = cfg.model().dataShape();
-      long[] shape = {(long) g.batchesPerStep() * c.batch, ds[0], ds[1], ds[2]};
-      int size = (int) (shape[0] * shape[1] * shape[2] * shape[3]);
-      SplittableRandom rng = new SplittableRandom(0);
-      double[] train = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        float[] x = new float[size];
-        for (int k = 0; k < size; k++) {
-          x[k] = rng.nextInt(256);
-        }
-        try (TFloat32 xt = HostTensors.float32(x, shape); TInt64 seed = TInt64.vectorOf(0, i + c.warmup)) {
-          var r = model.session().runner().feed(g.x(), xt).feed(g.seed(), seed).addTarget(g.step()).fetch(g.loss());
-          long t0 = System.nanoTime();
-          try (Result res = r.run()) {
-            if (i >= 0) {
-              train[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            float loss = ((TFloat32) res.get(0)).getFloat();
-            if (!Float.isFinite(loss)) {
-              throw new IllegalStateException("the critic loss is " + loss + " at iteration " + i);
-            }
-          }
-        }
-      }
-      double[] sample = new double[c.iters];
-      for (int i = -c.warmup; i < c.iters; i++) {
-        long t0 = System.nanoTime();
-        model.sample(c.batch, new SampleOptions(i + 100, 1.0, null, 0, c.batch));
-        if (i >= 0) {
-          sample[i] = (System.nanoTime() - t0) / 1e9;
-        }
-      }
-      System.out.printf("genzoo: iterations %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
-          Arrays.toString(BenchCommand.round(sample)));
-      return new BenchCommand.Timing(BenchCommand.median(train), BenchCommand.median(sample), model.parameterCount(),
-          "TF Java 1.0.0", train, sample);
+      // one generator iteration consumes n_dis real batches, fed as one
+      long[] shape = Tensors.batchShape((long) model.trainGraph().batchesPerStep() * c.batch, cfg.model().dataShape());
+      double[] train = c.timeTrainSteps(model, shape, BenchCommand.randomImages(BenchCommand.size(shape), 0, false));
+      double[] sample = c.timeCalls(i -> model.sample(c.batch, new SampleOptions(i + 100, 1.0, null, 0, c.batch)));
+      return BenchCommand.ours("genzoo", model.parameterCount(), train, sample);
     }
   }
 
@@ -146,12 +108,6 @@ final class SnganBench {
     if (c.runtime.bf16) {
       args.add("--bf16");
     }
-    JsonNode j = c.runPeer("sngan_torch.py", args);
-    double[] train = BenchCommand.toArray(j.path("train_step_s_all"));
-    double[] sample = BenchCommand.toArray(j.path("sample_step_s_all"));
-    System.out.printf("pytorch: iterations %s s, sample steps %s s%n", Arrays.toString(BenchCommand.round(train)),
-        Arrays.toString(BenchCommand.round(sample)));
-    return new BenchCommand.Timing(j.path("train_step_s").asDouble(), j.path("sample_step_s").asDouble(),
-        j.path("params").asLong(), j.path("torch").asText(), train, sample);
+    return c.peer("pytorch", "sngan_torch.py", args);
   }
 }

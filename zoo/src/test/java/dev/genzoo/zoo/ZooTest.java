@@ -160,12 +160,7 @@ class ZooTest {
   @ParameterizedTest
   @ValueSource(strings = {"ddpm-8gaussians", "ncsn-8gaussians"})
   void samplesMatchTheEightGaussians(String name) {
-    int n = 10_000;
-    Samples s;
-    try (GenerativeModel m = Zoo.load(name)) {
-      s = m.sample(n, SampleOptions.seed(2026));
-    }
-    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    ModeCoverage c = coverageOfEightGaussians(name);
     String report = name + ": " + c.describe();
     for (int k = 0; k < 8; k++) {
       assertTrue(c.shares()[k] >= 0.09 && c.shares()[k] <= 0.16, "mode " + k + " share; " + report);
@@ -180,11 +175,7 @@ class ZooTest {
    */
   @Test
   void snganCoversTheEightGaussians() {
-    Samples s;
-    try (GenerativeModel m = Zoo.load("sngan-8gaussians")) {
-      s = m.sample(10_000, SampleOptions.seed(2026));
-    }
-    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    ModeCoverage c = coverageOfEightGaussians("sngan-8gaussians");
     assertTrue(c.modesCovered() >= 7, c.describe());
     assertTrue(c.highQuality() >= 0.8, c.describe());
   }
@@ -195,13 +186,18 @@ class ZooTest {
    */
   @Test
   void ebmLangevinSamplesShareTheModes() {
-    Samples s;
-    try (GenerativeModel m = Zoo.load("ebm-8gaussians")) {
-      s = m.sample(10_000, SampleOptions.seed(2026));
-    }
-    ModeCoverage c = ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
+    ModeCoverage c = coverageOfEightGaussians("ebm-8gaussians");
     for (int k = 0; k < 8; k++) {
       assertTrue(c.shares()[k] >= 0.08 && c.shares()[k] <= 0.17, "mode " + k + ": " + c.describe());
     }
+  }
+
+  /** 10,000 samples of an embedded model (seed 2026, default sampler) against toy:8gaussians' modes. */
+  private static ModeCoverage coverageOfEightGaussians(String name) {
+    Samples s;
+    try (GenerativeModel m = Zoo.load(name)) {
+      s = m.sample(10_000, SampleOptions.seed(2026));
+    }
+    return ModeCoverage.of((MixtureToy) Toys.byName("8gaussians"), s.data(), 20);
   }
 }

@@ -2,6 +2,7 @@ package dev.genzoo.graphs.ddpm;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.Presets;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -95,11 +96,7 @@ public record DdpmConfig(String preset, Model model, Diffusion diffusion, Traini
 
     @JsonIgnore
     public long dims() {
-      long d = 1;
-      for (long s : dataShape) {
-        d *= s;
-      }
-      return d;
+      return Tensors.size(dataShape);
     }
 
     @Override

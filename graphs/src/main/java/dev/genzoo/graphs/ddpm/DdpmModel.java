@@ -1,9 +1,7 @@
 package dev.genzoo.graphs.ddpm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -45,7 +43,7 @@ public final class DdpmModel extends ModelBase {
   private final VariationalBound bound;
 
   public DdpmModel(DdpmConfig config, ModelOptions options) {
-    super(options);
+    super("ddpm", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -165,21 +163,6 @@ public final class DdpmModel extends ModelBase {
   /** The diffusion process (its schedule arrays). */
   public GaussianDiffusion diffusion() {
     return diffusion;
-  }
-
-  @Override
-  public String family() {
-    return "ddpm";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape().clone();
   }
 
   /**

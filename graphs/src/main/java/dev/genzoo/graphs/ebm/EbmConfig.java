@@ -2,6 +2,7 @@ package dev.genzoo.graphs.ebm;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.Presets;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -102,11 +103,7 @@ public record EbmConfig(String preset, Model model, Chains chains, Buffer buffer
 
     @JsonIgnore
     public long dims() {
-      long d = 1;
-      for (long s : dataShape) {
-        d *= s;
-      }
-      return d;
+      return Tensors.size(dataShape);
     }
 
     @Override

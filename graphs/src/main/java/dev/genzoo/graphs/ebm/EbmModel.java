@@ -1,9 +1,7 @@
 package dev.genzoo.graphs.ebm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -73,7 +71,7 @@ public final class EbmModel extends ModelBase {
   private final Operand<TFloat32> sampleNext;
 
   public EbmModel(EbmConfig config, ModelOptions options) {
-    super(options);
+    super("ebm", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -154,21 +152,6 @@ public final class EbmModel extends ModelBase {
   /** The replay buffer of the training step; null for an inference model. */
   public ReplayBuffer replayBuffer() {
     return buffer;
-  }
-
-  @Override
-  public String family() {
-    return "ebm";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape().clone();
   }
 
   @Override

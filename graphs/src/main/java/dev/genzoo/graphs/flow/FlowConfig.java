@@ -2,6 +2,7 @@ package dev.genzoo.graphs.flow;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.Presets;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -97,11 +98,7 @@ public record FlowConfig(String preset, Model model, TrainingConfig training, Sa
 
     @JsonIgnore
     public long dims() {
-      long d = 1;
-      for (long s : dataShape) {
-        d *= s;
-      }
-      return d;
+      return Tensors.size(dataShape);
     }
 
     @Override

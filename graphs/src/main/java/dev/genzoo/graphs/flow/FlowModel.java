@@ -1,8 +1,6 @@
 package dev.genzoo.graphs.flow;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -55,7 +53,7 @@ public final class FlowModel extends ModelBase {
   private Operand<TFloating> logDensityY;
 
   public FlowModel(FlowConfig config, ModelOptions options) {
-    super(options);
+    super("flow", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -222,21 +220,6 @@ public final class FlowModel extends ModelBase {
 
   public FlowConfig flowConfig() {
     return config;
-  }
-
-  @Override
-  public String family() {
-    return "flow";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape().clone();
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.genzoo.graphs.ncsn;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.Presets;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -66,11 +67,7 @@ public record NcsnConfig(String preset, Model model, Noise noise, TrainingConfig
 
     @JsonIgnore
     public long dims() {
-      long d = 1;
-      for (long s : dataShape) {
-        d *= s;
-      }
-      return d;
+      return Tensors.size(dataShape);
     }
 
     @Override

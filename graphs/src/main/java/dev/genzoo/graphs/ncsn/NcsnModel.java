@@ -1,9 +1,7 @@
 package dev.genzoo.graphs.ncsn;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -39,7 +37,7 @@ public final class NcsnModel extends ModelBase {
   private final AnnealedLangevin langevin;
 
   public NcsnModel(NcsnConfig config, ModelOptions options) {
-    super(options);
+    super("ncsn", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -124,21 +122,6 @@ public final class NcsnModel extends ModelBase {
 
   public NoiseLevels levels() {
     return levels;
-  }
-
-  @Override
-  public String family() {
-    return "ncsn";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape().clone();
   }
 
   /**

@@ -15,6 +15,15 @@ import org.tensorflow.types.family.TType;
 public final class Tensors {
   private Tensors() {}
 
+  /** The number of elements of a tensor of this shape (the product of its dimensions; 1 for a scalar). */
+  public static long size(long[] shape) {
+    long n = 1;
+    for (long d : shape) {
+      n *= d;
+    }
+    return n;
+  }
+
   /** The shape of a batch of {@code n} examples of {@code exampleShape}: [n, exampleShape...] (n = -1: unknown). */
   public static long[] batchShape(long n, long[] exampleShape) {
     long[] shape = new long[exampleShape.length + 1];

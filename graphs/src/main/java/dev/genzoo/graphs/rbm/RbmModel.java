@@ -1,9 +1,7 @@
 package dev.genzoo.graphs.rbm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -78,7 +76,7 @@ public final class RbmModel extends ModelBase {
   private ContrastiveDivergence.Terms cd;
 
   public RbmModel(RbmConfig config, ModelOptions options) {
-    super(options);
+    super("rbm", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -315,21 +313,6 @@ public final class RbmModel extends ModelBase {
       throw new IllegalArgumentException("data of shape " + Arrays.toString(batch.exampleShape())
           + " given to an RBM for " + Arrays.toString(m.dataShape()));
     }
-  }
-
-  @Override
-  public String family() {
-    return "rbm";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape();
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.genzoo.graphs.sngan;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import dev.genzoo.graphs.Presets;
+import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.train.OptimizerConfig;
 import dev.genzoo.graphs.train.TrainingConfig;
 import java.util.Arrays;
@@ -122,11 +123,7 @@ public record SnganConfig(String preset, Model model, Gan gan, TrainingConfig tr
 
     @JsonIgnore
     public long dims() {
-      long d = 1;
-      for (long s : dataShape) {
-        d *= s;
-      }
-      return d;
+      return Tensors.size(dataShape);
     }
 
     @Override

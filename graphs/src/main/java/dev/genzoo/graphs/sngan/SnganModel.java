@@ -1,9 +1,7 @@
 package dev.genzoo.graphs.sngan;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
-import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
@@ -75,7 +73,7 @@ public final class SnganModel extends ModelBase {
   private final Operand<TFloat32> sampled;
 
   public SnganModel(SnganConfig config, ModelOptions options) {
-    super(options);
+    super("sngan", config, config.model().dataShape(), options);
     try {
       this.config = config;
       this.m = config.model();
@@ -246,21 +244,6 @@ public final class SnganModel extends ModelBase {
 
   public SnganConfig snganConfig() {
     return config;
-  }
-
-  @Override
-  public String family() {
-    return "sngan";
-  }
-
-  @Override
-  public JsonNode config() {
-    return Configs.toJson(config);
-  }
-
-  @Override
-  public long[] dataShape() {
-    return m.dataShape().clone();
   }
 
   /**

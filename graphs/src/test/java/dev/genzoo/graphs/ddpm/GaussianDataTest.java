@@ -1,5 +1,7 @@
 package dev.genzoo.graphs.ddpm;
 
+import static dev.genzoo.graphs.testing.Stats.mean;
+import static dev.genzoo.graphs.testing.Stats.sampleVariance;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -72,22 +74,7 @@ class GaussianDataTest {
   private static final DiffusionSampler.Spec DDIM =
       new DiffusionSampler.Spec(DiffusionSampler.Spec.Kind.DDIM, VarianceType.FIXED_LARGE, 1000, 0);
 
-  private static double mean(double[] x) {
-    double s = 0;
-    for (double v : x) {
-      s += v;
-    }
-    return s / x.length;
-  }
 
-  private static double variance(double[] x) {
-    double mu = mean(x);
-    double s = 0;
-    for (double v : x) {
-      s += (v - mu) * (v - mu);
-    }
-    return s / (x.length - 1);
-  }
 
   @Test
   void samplersReproduceTheGaussian() {
@@ -102,7 +89,7 @@ class GaussianDataTest {
           // Sampling error: sd(mean) = s / sqrt(n), sd(variance) = s^2 sqrt(2 / (n - 1)); 4 standard errors.
           String what = spec + " on N(" + m + ", " + s * s + ")";
           assertEquals(m, mean(x), 4 * s / Math.sqrt(n), what + ": mean");
-          assertEquals(s * s, variance(x), 4 * s * s * Math.sqrt(2.0 / (n - 1)), what + ": variance");
+          assertEquals(s * s, sampleVariance(x), 4 * s * s * Math.sqrt(2.0 / (n - 1)), what + ": variance");
         }
       }
     }
@@ -135,7 +122,7 @@ class GaussianDataTest {
       x0[i] = m + s * rng.nextGaussian();
     }
     double[] total = f.bound.evaluate(f.session, x0, n, 5, null, null).total();
-    return new double[] {mean(total), Math.sqrt(variance(total) / n)};
+    return new double[] {mean(total), Math.sqrt(sampleVariance(total) / n)};
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.genzoo.graphs.ebm;
 
+import static dev.genzoo.graphs.testing.Stats.mean;
+import static dev.genzoo.graphs.testing.Stats.variance;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -79,23 +81,7 @@ class ObjectivesTest {
     return x;
   }
 
-  private static double mean(double[] x) {
-    double s = 0;
-    for (double v : x) {
-      s += v;
-    }
-    return s / x.length;
-  }
 
-  /** The biased (1/n) variance. */
-  private static double variance(double[] x) {
-    double m = mean(x);
-    double s = 0;
-    for (double v : x) {
-      s += (v - m) * (v - m);
-    }
-    return s / x.length;
-  }
 
   /** A 1-D Gaussian energy U(x) = (x - m)^2 / (2 exp(logV)) (+ c when {@code c} is not null). */
   private static Energy gaussian(Operand<TFloating> m, Operand<TFloating> logV, Operand<TFloating> c) {

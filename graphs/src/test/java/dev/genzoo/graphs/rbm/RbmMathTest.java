@@ -1,5 +1,6 @@
 package dev.genzoo.graphs.rbm;
 
+import static dev.genzoo.graphs.testing.Stats.mean;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -379,13 +380,5 @@ class RbmMathTest {
       assertTrue(after < teacherLl + 0.05, "a model cannot beat the data's own distribution by much: " + after
           + " vs " + teacherLl);
     }
-  }
-
-  private static double mean(double[] v) {
-    double s = 0;
-    for (double x : v) {
-      s += x / v.length;
-    }
-    return s;
   }
 }
