@@ -1,5 +1,6 @@
 package dev.genzoo.graphs.ncsn;
 
+import dev.genzoo.graphs.nn.Resize;
 import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.VarScope;
 import java.util.ArrayList;
@@ -159,40 +160,10 @@ final class RefineBlock {
       Operand<TFloating> sum = null;
       for (int i = 0; i < convs.size(); i++) {
         Operand<TFloating> h = convs.get(i).call(tf, norm(tf, norms.get(i), xs.get(i), sigmaIndex));
-        h = resizeBilinearAlignCorners(tf, h, inSizes[i], outSize);
+        h = Resize.bilinearAlignCorners(tf, h, inSizes[i], outSize);
         sum = sum == null ? h : tf.math.add(sum, h);
       }
       return sum;
     }
-  }
-
-  /**
-   * Bilinear resizing of NHWC {@code x} from {@code in} = [h, w] to {@code out} = [H, W] with aligned corners (source
-   * coordinate = target * (in - 1) / (out - 1)), as two contractions with constant interpolation matrices, which works
-   * in any floating dtype and has gradients of every order.
-   */
-  static Operand<TFloating> resizeBilinearAlignCorners(Ops tf, Operand<TFloating> x, long[] in, long[] out) {
-    if (in[0] == out[0] && in[1] == out[1]) {
-      return x;
-    }
-    Operand<TFloating> rows = interpolationMatrix(tf, x.type(), (int) in[0], (int) out[0]);
-    Operand<TFloating> cols = interpolationMatrix(tf, x.type(), (int) in[1], (int) out[1]);
-    Operand<TFloating> h = tf.linalg.einsum(List.of(rows, x), "Hh,nhwc->nHwc");
-    return tf.linalg.einsum(List.of(cols, h), "Ww,nHwc->nHWc");
-  }
-
-  /** The [out, in] matrix of 1-D linear interpolation with aligned corners. */
-  static Operand<TFloating> interpolationMatrix(Ops tf, Class<TFloating> dt, int in, int out) {
-    double[] m = new double[out * in];
-    double scale = out > 1 ? (double) (in - 1) / (out - 1) : 0.0;
-    for (int o = 0; o < out; o++) {
-      double src = o * scale;
-      int lo = Math.min((int) Math.floor(src), in - 1);
-      int hi = Math.min(lo + 1, in - 1);
-      double frac = src - lo;
-      m[o * in + lo] += 1 - frac;
-      m[o * in + hi] += frac;
-    }
-    return Tensors.constant(tf, dt, m, Shape.of(out, in));
   }
 }
