@@ -95,8 +95,7 @@ public abstract class ModelBase implements GenerativeModel {
    * update, the pass's state updates (BatchNorm), the EMA, and the step counter, as one op.
    */
   protected TrainGraph buildTraining(TrainingConfig cfg, Objective o) {
-    Output<TInt64> globalStep = store.create("global_step", Shape.scalar(), TInt64.class, Kind.STEP,
-        tf.constant(0L));
+    Output<TInt64> globalStep = globalStep();
     List<Var> trainable = store.ofKind(Kind.TRAINABLE);
     Operand<TFloating> loss = o.loss();
     Map<String, Operand<TFloat32>> metrics = new LinkedHashMap<>();
@@ -124,6 +123,17 @@ public abstract class ModelBase implements GenerativeModel {
     this.trainGraph = new TrainGraph(o.x(), o.labels(), o.seed(), Tensors.toFloat32(tf, o.loss()), metrics, step,
         o.dataInit(), ema, globalStep);
     return trainGraph;
+  }
+
+  /**
+   * The int64 step counter {@code global_step}, created on first use, for objectives that depend on the step (a KL
+   * warm-up) and built before {@link #buildTraining}, which uses the same variable.
+   */
+  protected Output<TInt64> globalStep() {
+    if (store.contains("global_step")) {
+      return store.get("global_step").as();
+    }
+    return store.create("global_step", Shape.scalar(), TInt64.class, Kind.STEP, tf.constant(0L));
   }
 
   /**
