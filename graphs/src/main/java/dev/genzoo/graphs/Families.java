@@ -4,6 +4,7 @@ import dev.genzoo.graphs.ddpm.DdpmFamily;
 import dev.genzoo.graphs.ebm.EbmFamily;
 import dev.genzoo.graphs.flow.FlowFamily;
 import dev.genzoo.graphs.ncsn.NcsnFamily;
+import dev.genzoo.graphs.nvae.NvaeFamily;
 import dev.genzoo.graphs.rbm.RbmFamily;
 import dev.genzoo.graphs.sngan.SnganFamily;
 import java.util.ArrayList;
@@ -22,6 +23,7 @@ public final class Families {
     register(new EbmFamily());
     register(new RbmFamily());
     register(new SnganFamily());
+    register(new NvaeFamily());
   }
 
   private Families() {}
