@@ -37,6 +37,11 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "dequantisation noise / toy sample seed")
   long seed;
 
+  @Option(names = "--importance-samples", defaultValue = "0", paramLabel = "K",
+      description = "latent-variable models (nvae): k of the importance-weighted bound reported beside the ELBO "
+          + "(0: the model's default)")
+  int importanceSamples;
+
   @Option(names = "--heatmap", description = "2-D models: draw the log-density over --range as a PNG")
   Path heatmap;
 
@@ -55,7 +60,8 @@ final class EvalCommand implements Callable<Integer> {
       if (heatmap != null) {
         drawDensity(model);
       }
-      Map<String, BundleManifest.Metric> m = Evaluation.run(model, data, split, limit, seed, true, folder);
+      Map<String, BundleManifest.Metric> m = Evaluation.run(model, data, split, limit, seed, true, folder,
+          importanceSamples);
       String last = null;
       for (Map.Entry<String, BundleManifest.Metric> e : m.entrySet()) {
         System.out.printf("%-14s %.4f %s  (%s)%n", e.getKey(), e.getValue().value(), e.getValue().unit(),

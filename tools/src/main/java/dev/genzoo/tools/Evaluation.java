@@ -4,6 +4,7 @@ import dev.genzoo.checkpoints.BundleManifest;
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.LoadedData;
 import dev.genzoo.graphs.GenerativeModel;
+import dev.genzoo.graphs.LatentVariableModel;
 import dev.genzoo.graphs.Progress;
 import dev.genzoo.zoo.Datasets;
 import java.io.IOException;
@@ -20,6 +21,15 @@ final class Evaluation {
    */
   static Map<String, BundleManifest.Metric> run(GenerativeModel model, String spec, String split, int limit,
       long seed, boolean progress, FolderOptions folder) throws IOException {
+    return run(model, spec, split, limit, seed, progress, folder, 0);
+  }
+
+  /**
+   * As above; a {@link LatentVariableModel} reports its ELBO and, beside it, its importance-weighted bound with
+   * {@code importanceSamples} draws (0: the model's default k).
+   */
+  static Map<String, BundleManifest.Metric> run(GenerativeModel model, String spec, String split, int limit,
+      long seed, boolean progress, FolderOptions folder, int importanceSamples) throws IOException {
     LoadedData data = Datasets.open(spec, folder.apply(Datasets.optionsFor(model.dataShape(), split)));
     if (!model.hasLikelihood()) {
       if (data instanceof LoadedData.Toy t && t.distribution() instanceof dev.genzoo.data.MixtureToy mixture) {
@@ -36,6 +46,9 @@ final class Evaluation {
       dims *= d;
     }
     double sumNll = 0;
+    double sumIwNll = 0;
+    LatentVariableModel latent = model instanceof LatentVariableModel l ? l : null;
+    int k = latent == null ? 0 : importanceSamples > 0 ? importanceSamples : latent.defaultImportanceSamples();
     double sumLogP = 0;
     long n = 0;
     int total = (Datasets.evalCount(data, limit) + batch - 1) / batch;
@@ -43,7 +56,16 @@ final class Evaluation {
     try (Progress p = Progress.start("eval", 0, total, "batches", progress)) {
       int done = 0;
       for (Batch b : batches) {
-        double[] lp = model.logProb(b);
+        double[] lp;
+        if (latent != null) {
+          LatentVariableModel.Bounds bounds = latent.bounds(b, k, dev.genzoo.data.Seeds.mix(seed, done));
+          lp = bounds.elbo();
+          for (double v : bounds.importanceWeighted()) {
+            sumIwNll -= v;
+          }
+        } else {
+          lp = model.logProb(b);
+        }
         for (int i = 0; i < lp.length; i++) {
           sumNll -= lp[i];
           if (toy != null) {
@@ -62,7 +84,8 @@ final class Evaluation {
     boolean exact = model.likelihoodKind().equals("exact");
     String kind = exact ? "" : "; " + model.likelihoodKind() + ", so an upper bound on the exact value";
     // Image datasets describe their size themselves; toy samples and point sets are counted here.
-    String what = images ? data.describe() : data.describe() + ", " + n + " points";
+    String what = images ? data.describe() + (limit > 0 ? ", the first " + n + " images" : "")
+        : data.describe() + ", " + n + " points";
     if (images) {
       String scheme = dev.genzoo.data.DataSpec.parse(spec).scheme();
       boolean hasSplits = scheme.equals("mnist") || scheme.equals("cifar10");
@@ -70,8 +93,24 @@ final class Evaluation {
           "bits/dim", what + (hasSplits ? ", " + split + " split" : "") + (exact ? ", uniform dequantisation "
           + "(noise seed " + seed + "), 8-bit accounting" : ", -log2 P of the discrete 8-bit image per dimension")
           + kind));
+      if (latent != null) {
+        String key = hasSplits ? split + "_bpd" : "bpd";
+        String iwKind = "importance-weighted bound (Burda et al. 2016) with k = " + k + " posterior draws per image, so"
+            + " an upper bound on the exact value";
+        out.put(key + "_iw" + k, new BundleManifest.Metric(sumIwNll / n / (dims * Math.log(2)), "bits/dim", what
+            + (hasSplits ? ", " + split + " split" : "") + ", -log2 P per dimension; " + iwKind));
+        out.put(key.replace("bpd", "nats"), new BundleManifest.Metric(sumNll / n, "nats", "the ELBO above in nats "
+            + "per image"));
+        out.put(key.replace("bpd", "nats") + "_iw" + k, new BundleManifest.Metric(sumIwNll / n, "nats",
+            "the importance-weighted bound above in nats per image"));
+      }
     } else {
       out.put("nll", new BundleManifest.Metric(sumNll / n, "nats", what + " (seed " + seed + ")" + kind));
+      if (latent != null) {
+        out.put("nll_iw" + k, new BundleManifest.Metric(sumIwNll / n, "nats", what + " (seed " + seed + "); "
+            + "importance-weighted bound (Burda et al. 2016) with k = " + k + " posterior draws, so an upper bound on"
+            + " the exact value"));
+      }
       if (toy != null) {
         // sumNll = -sum log q, so E_p[log p] - E_p[log q] = (sumLogP + sumNll) / n.
         out.put("kl_data_model", new BundleManifest.Metric((sumLogP + sumNll) / n, "nats",
