@@ -41,8 +41,9 @@ import picocli.CommandLine.Option;
     "Example: genzoo bench --batch 8 --iters 5"})
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--family", defaultValue = "flow", description = "flow (Glow), ddpm (the DDPM U-Net, fp32 and "
-      + "bf16 in one run) sngan (one generator iteration: n_dis critic updates and the generator update) or ebm (an IGEBM step: 60 "
-      + "Langevin steps from the replay buffer and the update)")
+      + "bf16 in one run), sngan (one generator iteration: n_dis critic updates and the generator update), ebm (an IGEBM "
+      + "step: 60 Langevin steps from the replay buffer and the update) or nvae (an NVAE step: ELBO, KL balancing, "
+      + "spectral regulariser, Adamax)")
   String family;
 
   @Option(names = "--preset", description = "the family's preset (default: its CIFAR-10 one)")
@@ -83,8 +84,11 @@ final class BenchCommand implements Callable<Integer> {
     if (family.equals("ebm")) {
       return new IgebmBench(this).run();
     }
+    if (family.equals("nvae")) {
+      return new NvaeBench(this).run();
+    }
     if (!family.equals("flow")) {
-      throw new IllegalArgumentException("--family " + family + ": bench knows flow, ddpm, sngan and ebm");
+      throw new IllegalArgumentException("--family " + family + ": bench knows flow, ddpm, sngan, ebm and nvae");
     }
     if (preset == null) {
       preset = "glow-cifar10";

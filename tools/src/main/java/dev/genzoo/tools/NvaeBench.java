@@ -1,0 +1,118 @@
+package dev.genzoo.tools;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.ModelOptions;
+import dev.genzoo.graphs.RuntimeOptions;
+import dev.genzoo.graphs.SampleOptions;
+import dev.genzoo.graphs.nn.Tensors;
+import dev.genzoo.graphs.nvae.NvaeConfig;
+import dev.genzoo.graphs.nvae.NvaeFamily;
+import dev.genzoo.graphs.nvae.NvaeModel;
+import dev.genzoo.io.AtomicFiles;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * {@code genzoo bench --family nvae}: one NVAE training step (encoder, decoder, ELBO with KL balancing, spectral
+ * regulariser with its power iterations, BN penalty, Adamax: one Session.run) and one sampling pass (ancestral through
+ * the decoder at T = 1, without the BN readjustment), at a preset, beside the same network and step in PyTorch
+ * (bench/nvae_torch.py, upstream NVAE's train.py loop) timed in the same invocation.
+ */
+final class NvaeBench {
+  private final BenchCommand c;
+
+  NvaeBench(BenchCommand c) {
+    this.c = c;
+  }
+
+  int run() throws Exception {
+    String preset = c.preset == null ? "cifar10" : c.preset;
+    List<String> overrides = new ArrayList<>(c.overrides);
+    overrides.add("sampling.readjustBnIterations=0");
+    NvaeConfig cfg = new NvaeFamily().parse(Configs.override(new NvaeFamily().preset(preset), overrides));
+    NvaeConfig.Model m = cfg.model();
+    if (!m.isImage()) {
+      throw new IllegalArgumentException("--preset " + preset + ": the NVAE bench times image presets");
+    }
+    int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
+    String precision = c.runtime.bf16 ? "bf16" : c.runtime.xla ? "XLA" : "fp32";
+    System.out.printf("nvae %s: %s, batch %d, %d threads, %s%n", preset, m, c.batch, threads, precision);
+    ObjectNode report = Configs.JSON.createObjectNode();
+    report.put("family", "nvae");
+    report.put("preset", preset);
+    report.put("batch", c.batch);
+    report.put("threads", threads);
+    report.put("precision", precision);
+    List<String> rows = new ArrayList<>();
+    List<double[]> values = new ArrayList<>();
+    BenchCommand.Timing ours = timeGenzoo(cfg, threads);
+    report.set("genzoo", ours.toJson());
+    rows.add("genzoo (TF Java " + precision + ")");
+    values.add(new double[] {ours.train(), ours.sample()});
+    if (!c.noTorch) {
+      BenchCommand.Timing torch = timeTorch(cfg, threads);
+      report.set("pytorch", torch.toJson());
+      rows.add("PyTorch " + torch.version() + (c.runtime.bf16 ? " bf16" : " fp32"));
+      values.add(new double[] {torch.train(), torch.sample()});
+      rows.add("ratio genzoo / PyTorch");
+      values.add(new double[] {torch.train() / ours.train(), torch.sample() / ours.sample(), 1});
+      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
+      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
+      if (torch.params() != ours.params()) {
+        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
+            + torch.params());
+      }
+    }
+    System.out.println();
+    System.out.printf("NVAE: %,d parameters%n", ours.params());
+    System.out.printf("%-30s %12s %12s %14s %12s%n", "", "train s/step", "train img/s", "sample s/step",
+        "sample img/s");
+    for (int i = 0; i < rows.size(); i++) {
+      double[] v = values.get(i);
+      if (v.length == 3) {
+        System.out.printf("%-30s %12s %11.2fx %14s %11.2fx%n", rows.get(i), "", v[0], "", v[1]);
+      } else {
+        System.out.printf("%-30s %12.3f %12.2f %14.3f %12.2f%n", rows.get(i), v[0], c.batch / v[0], v[1],
+            c.batch / v[1]);
+      }
+    }
+    if (c.json != null) {
+      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
+      System.out.println("wrote " + c.json);
+    }
+    return 0;
+  }
+
+  private BenchCommand.Timing timeGenzoo(NvaeConfig cfg, int threads) {
+    var rt = new RuntimeOptions(threads, 1, c.runtime.xla, c.runtime.bf16, c.runtime.device);
+    try (NvaeModel model = new NvaeModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
+      long[] shape = Tensors.batchShape(c.batch, cfg.model().dataShape());
+      double[] train = c.timeTrainSteps(model, shape, BenchCommand.randomImages(BenchCommand.size(shape), 0, false));
+      double[] sample = c.timeCalls(i -> model.sample(c.batch, new SampleOptions(i + 100, 1.0, null, 0, c.batch)));
+      return BenchCommand.ours("genzoo", model.parameterCount(), train, sample);
+    }
+  }
+
+  private BenchCommand.Timing timeTorch(NvaeConfig cfg, int threads) throws Exception {
+    NvaeConfig.Model m = cfg.model();
+    long[] d = m.dataShape();
+    List<String> args = new ArrayList<>(List.of("--image", "" + (d[0] + 2L * m.padding()), "" + (d[1] + 2L
+        * m.padding()), "" + d[2], "--channels-enc", "" + m.channelsEnc(), "--channels-dec", "" + m.channelsDec(),
+        "--pre-blocks", "" + m.preprocessBlocks(), "--pre-cells", "" + m.preprocessCells(), "--scales",
+        "" + m.latentScales(), "--groups", "" + m.groupsPerScale(), "--min-groups", "" + m.minGroupsPerScale(),
+        "--latent", "" + m.latentPerGroup(), "--cells-enc", "" + m.cellsPerGroupEnc(), "--cells-dec",
+        "" + m.cellsPerGroupDec(), "--post-blocks", "" + m.postprocessBlocks(), "--post-cells",
+        "" + m.postprocessCells(), "--num-mix", "" + m.numMix(), "--num-nf", "" + m.numFlows(), "--likelihood",
+        m.likelihood() == NvaeConfig.Likelihood.BERNOULLI ? "bernoulli" : "dmol", "--batch", "" + c.batch,
+        "--threads", "" + threads, "--warmup", "" + c.warmup, "--iters", "" + c.iters));
+    if (m.adaGroups()) {
+      args.add("--ada-groups");
+    }
+    if (!m.useSe()) {
+      args.add("--no-se");
+    }
+    return c.peer("pytorch", "nvae_torch.py", args);
+  }
+}
