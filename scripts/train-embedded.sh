@@ -59,7 +59,7 @@ if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" flow-rings "* ]]; then
 fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" flow-mnist "* ]]; then
   train flow flow-mnist --preset mnist --data "mnist:$MNIST" --steps 10000 \
-    --eval-data "mnist:$MNIST" --eval-split test
+    --eval-data "mnist:$MNIST" --eval-split test --eval-limit 2000
 fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ddpm-8gaussians "* ]]; then
   train ddpm ddpm-8gaussians --preset toy2d --data toy:8gaussians --steps 20000 \
@@ -78,4 +78,12 @@ fi
 if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" ebm-8gaussians "* ]]; then
   train ebm ebm-8gaussians --preset toy2d --data toy:8gaussians \
     --eval-data toy:8gaussians --eval-limit 10000
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" nvae-8gaussians "* ]]; then
+  train nvae nvae-8gaussians --preset toy2d --data toy:8gaussians \
+    --eval-data toy:8gaussians --eval-limit 10000
+fi
+if [ ${#all[@]} -eq 0 ] || [[ " ${all[*]} " == *" nvae-mnist "* ]]; then
+  train nvae nvae-mnist --preset mnist-small --data "mnist:$MNIST" \
+    --eval-data "mnist:$MNIST" --eval-split test --eval-limit 2000
 fi

@@ -289,6 +289,43 @@ class CliTest {
   }
 
   @Test
+  void infoPrintsTheNvaeCifar10ParameterCount() {
+    // the same network built in PyTorch by the bench peer (bench/nvae_torch.py, upstream NVAE's module structure,
+    // one pair of flow cells per group) counts 130,852,480 parameters (129,215,680 without the flow cells)
+    assertEquals(0, genzoo("info", "nvae", "--preset", "cifar10"), stderr());
+    assertTrue(stdout().contains("(130,852,480)"), stdout());
+  }
+
+  @Test
+  void evalReportsTheNvaeElboAndImportanceWeightedBound() {
+    assertEquals(0, genzoo("eval", "nvae-8gaussians", "--data", "toy:8gaussians", "--limit", "500",
+        "--importance-samples", "10"), stderr());
+    assertTrue(stdout().contains("nll ") || stdout().contains("nll:"), stdout());
+    assertTrue(stdout().contains("nll_iw10"), stdout());
+  }
+
+  @Test
+  void reconstructDrawsOriginalsAndReconstructions() throws Exception {
+    Path dir = tmp.resolve("strokes");
+    Files.createDirectories(dir);
+    for (int i = 0; i < 4; i++) {
+      BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+      for (int y = 4; y < 24; y++) {
+        img.getRaster().setSample(8 + 3 * i, y, 0, 255);
+        img.getRaster().setSample(9 + 3 * i, y, 0, 255);
+      }
+      ImageIO.write(img, "png", dir.resolve("s" + i + ".png").toFile());
+    }
+    Path png = tmp.resolve("recon.png");
+    assertEquals(0, genzoo("reconstruct", "nvae-mnist", "--data", "folder:" + dir, "--n", "4", "--out",
+        png.toString()), stderr());
+    BufferedImage grid = ImageIO.read(png.toFile());
+    assertTrue(grid.getWidth() >= 2 * 28 && grid.getHeight() >= 28, grid.getWidth() + "x" + grid.getHeight());
+    assertEquals(1, genzoo("reconstruct", "flow-mnist", "--data", "folder:" + dir, "--out", png.toString()));
+    assertTrue(stderr().contains("VAE"), stderr());
+  }
+
+  @Test
   void bimodalExperimentWritesItsPlotAndTable() throws Exception {
     Path dir = tmp.resolve("bimodal");
     assertEquals(0, genzoo("experiment", "bimodal", "--out", dir.toString(), "--steps", "200", "--no-progress"),
@@ -322,8 +359,8 @@ class CliTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"sngan", "ebm"})
-  void benchTimesTheGanAndEbmSteps(String family) throws Exception {
+  @ValueSource(strings = {"sngan", "ebm", "nvae"})
+  void benchTimesTheGanEbmAndNvaeSteps(String family) throws Exception {
     Path json = tmp.resolve(family + "-bench.json");
     boolean torch = hasTorch();
     java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--family", family,

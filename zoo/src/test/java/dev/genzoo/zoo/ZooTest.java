@@ -192,6 +192,63 @@ class ZooTest {
     }
   }
 
+  /**
+   * The embedded NVAE on toy:8gaussians: its importance-weighted bound with k = 100 bounds KL(data || model) by
+   * E_p[log p - IW_100] below 0.35 nats (Monte Carlo over 2,000 points, analytic log p), the ELBO is looser than that
+   * bound, and ancestral samples put 8%-17% of the mass in every mode.
+   */
+  @Test
+  void nvaeBoundsItsKlAndCoversTheEightGaussians() {
+    ToyDistribution p = Toys.byName("8gaussians");
+    int n = 2000;
+    float[] x = p.sample(new SplittableRandom(7), n);
+    try (GenerativeModel m = Zoo.load("nvae-8gaussians")) {
+      var bounds = ((dev.genzoo.graphs.LatentVariableModel) m).bounds(new Batch(x, new long[] {n, 2}, null), 100, 3);
+      double klIw = 0;
+      double klElbo = 0;
+      for (int i = 0; i < n; i++) {
+        double logP = p.logDensity(new double[] {x[2 * i], x[2 * i + 1]});
+        klIw += (logP - bounds.importanceWeighted()[i]) / n;
+        klElbo += (logP - bounds.elbo()[i]) / n;
+      }
+      System.out.printf("nvae-8gaussians: KL(data || model) <= %.4f (IW_100), <= %.4f (ELBO)%n", klIw, klElbo);
+      assertTrue(klIw < 0.35 && klIw > -0.05, "KL bound from IW_100: " + klIw);
+      assertTrue(klElbo > klIw + 0.05, "ELBO " + klElbo + " vs IW " + klIw);
+    }
+    ModeCoverage c = coverageOfEightGaussians("nvae-8gaussians");
+    System.out.println("nvae-8gaussians: " + c.describe());
+    for (int k = 0; k < 8; k++) {
+      assertTrue(c.shares()[k] >= 0.08 && c.shares()[k] <= 0.17, "mode " + k + ": " + c.describe());
+    }
+  }
+
+  /**
+   * The embedded MNIST NVAE on the first 200 test images: the ELBO within 6 nats of the 88.68 nats its model.json
+   * records for the first 2,000 (about 3 standard errors of a 200-image mean), and the k = 10 importance-weighted bound
+   * above the ELBO on average (Burda et al. 2016). Skipped without ../shared/data.
+   */
+  @Test
+  void nvaeMnistReproducesItsRecordedTestElbo() throws IOException {
+    String root = System.getProperty("genzoo.shared.data");
+    org.junit.jupiter.api.Assumptions.assumeTrue(root != null && Files.isDirectory(Path.of(root, "mnist")),
+        "shared data folder mnist not available; skipping");
+    try (GenerativeModel m = Zoo.load("nvae-mnist")) {
+      dev.genzoo.data.LoadedData d = Datasets.open("mnist:" + Path.of(root, "mnist"),
+          Datasets.optionsFor(m.dataShape(), "test"));
+      Batch b = Datasets.evalBatches(d, 200, 200, 0, false).iterator().next();
+      var bounds = ((dev.genzoo.graphs.LatentVariableModel) m).bounds(b, 10, 0);
+      double elbo = 0;
+      double iw = 0;
+      for (int i = 0; i < b.size(); i++) {
+        elbo -= bounds.elbo()[i] / b.size();
+        iw -= bounds.importanceWeighted()[i] / b.size();
+      }
+      System.out.printf("nvae-mnist, first 200 test images: -ELBO %.2f nats, -IW_10 %.2f nats%n", elbo, iw);
+      assertEquals(88.68, elbo, 6.0, "-ELBO in nats");
+      assertTrue(iw < elbo, "-IW_10 " + iw + " vs -ELBO " + elbo);
+    }
+  }
+
   /** 10,000 samples of an embedded model (seed 2026, default sampler) against toy:8gaussians' modes. */
   private static ModeCoverage coverageOfEightGaussians(String name) {
     Samples s;

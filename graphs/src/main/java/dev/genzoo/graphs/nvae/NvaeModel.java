@@ -123,7 +123,7 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
     return config;
   }
 
-  /** Trainable parameters of the network (the spectral regulariser's vectors and BN statistics are not counted). */
+  /** Copies every BatchNorm's moving statistics into its sampling statistics. */
   private Op copyStatisticsOp() {
     List<Op> copies = new ArrayList<>();
     for (VarStore.Var v : store.ofKind(VarStore.Kind.SCRATCH)) {
@@ -289,20 +289,19 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
       case DMOL -> Tensors.sum(tf, new DiscMixLogistic(tf, dt, cropped, m.numMix(), (int) m.dataShape()[2])
           .logProb(tf, observed), 1, 2);
       case BERNOULLI -> Tensors.sum(tf, Bernoulli.logProb(tf, cropped, observed), 1, 2, 3);
-      case GAUSSIAN -> {
-        Gaussian g = gaussian(cropped);
-        yield Tensors.sum(tf, g.normal.logP(tf, observed), 1);
-      }
+      case GAUSSIAN -> Tensors.sum(tf, gaussian(cropped).logP(tf, observed), 1);
     };
   }
 
-  private record Gaussian(Normal normal) {}
-
-  private Gaussian gaussian(Operand<TFloating> params) {
+  /**
+   * p(x | z) for points: N(mu, diag exp(log sigma)^2) from the decoder's [N, 1, 1, 2d] output, without upstream's soft
+   * clamp (points are not confined to [-1, 1]).
+   */
+  private Normal gaussian(Operand<TFloating> params) {
     long d = m.dataShape()[0];
     Operand<TFloating> flat = tf.reshape(params, tf.constant(new long[] {-1, 2 * d}));
     List<Output<TFloating>> parts = tf.split(tf.constant(1), flat, 2L).output();
-    return new Gaussian(Normal.exact(tf, parts.get(0), parts.get(1)));
+    return Normal.exact(tf, parts.get(0), parts.get(1));
   }
 
   /** The decoder's mean image (reconstructions): DMOL's upstream mean(), Bernoulli probabilities, Gaussian mean. */
@@ -310,7 +309,7 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
     return switch (m.likelihood()) {
       case DMOL -> new DiscMixLogistic(tf, dt, params, m.numMix(), (int) m.dataShape()[2]).mean(tf);
       case BERNOULLI -> Bernoulli.mean(tf, params);
-      case GAUSSIAN -> gaussian(params).normal.mu();
+      case GAUSSIAN -> gaussian(params).mu();
     };
   }
 
@@ -320,7 +319,7 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
       case DMOL -> new DiscMixLogistic(tf, dt, params, m.numMix(), (int) m.dataShape()[2]).sample(tf, seed, 1.0);
       case BERNOULLI -> Bernoulli.mean(tf, params);
       case GAUSSIAN -> {
-        Normal n = gaussian(params).normal;
+        Normal n = gaussian(params);
         yield n.sample(tf, tf.random.statelessRandomNormal(tf.shape(n.mu()), seed, dt));
       }
     };
