@@ -375,7 +375,7 @@ class RefineNetTest {
       Ops tf = Ops.create(g);
       @SuppressWarnings("unchecked")
       Class<TFloating> dt = (Class<TFloating>) (Class<?>) TFloat64.class;
-      Operand<TFloating> m = RefineBlock.interpolationMatrix(tf, dt, 3, 5);
+      Operand<TFloating> m = dev.genzoo.graphs.nn.Resize.interpolationMatrix(tf, dt, 3, 5);
       try (Session s = new Session(g); Result r = s.runner().fetch(m).run()) {
         assertArrayEquals(new double[] {
             1, 0, 0,
