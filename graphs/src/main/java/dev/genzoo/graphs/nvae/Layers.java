@@ -211,11 +211,6 @@ final class Layers {
     private static Operand<TFloating> lerp(Ctx c, Operand<TFloating> a, Operand<TFloating> b, Operand<TFloating> rate) {
       return c.tf.math.add(a, c.tf.math.mul(rate, c.tf.math.sub(b, a)));
     }
-
-    /** Copies the moving statistics into the sampling statistics. */
-    List<org.tensorflow.op.Op> copyToSample() {
-      return List.of(store.assign(sampleMean, movingMean), store.assign(sampleVariance, movingVariance));
-    }
   }
 
   /** Swish / SiLU (Ramachandran et al. 2017). */

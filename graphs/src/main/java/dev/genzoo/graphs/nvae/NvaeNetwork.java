@@ -178,11 +178,6 @@ final class NvaeNetwork {
     return encSampler.size();
   }
 
-  /** Channels of p(x | z)'s parameters per pixel. */
-  long outChannels() {
-    return outChannels;
-  }
-
   /** The latent map [h, w, latentPerGroup] of group {@code g} (decoder order). */
   long[] latentShape(int g) {
     return new long[] {groupShapes[2 * g], groupShapes[2 * g + 1], latent};
