@@ -419,7 +419,7 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
       case BERNOULLI -> "Bernoulli on the stochastically binarised image";
       case GAUSSIAN -> "Gaussian p(x | z)";
     };
-    return "ELBO (one posterior draw, " + data + ")";
+    return "ELBO (" + data + ", analytic KL per group given the drawn z)";
   }
 
   /** The ELBO of each example, one posterior draw (seed 0). */
