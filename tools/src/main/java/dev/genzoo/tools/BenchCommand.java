@@ -219,6 +219,47 @@ final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
+  /** What a family's bench prints and records beside the timings: names of its network, step and keys. */
+  record Report(String network, String trainColumn, String trainImagesColumn, double trainImages, String oursKey,
+      String torchKey) {}
+
+  /**
+   * Prints genzoo's timing beside the peer's (null with --no-torch) as one table (seconds and images per second for
+   * the training step and the sampling step, then the ratios), warns when the parameter counts differ, records both
+   * and the speed-ups in {@code report} and writes it to --json.
+   */
+  void compare(ObjectNode report, Report r, String precision, Timing ours, Timing torch) throws IOException {
+    report.set(r.oursKey(), ours.toJson());
+    if (torch != null) {
+      report.set(r.torchKey(), torch.toJson());
+      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
+      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
+      if (torch.params() != ours.params()) {
+        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
+            + torch.params());
+      }
+    }
+    System.out.println();
+    System.out.printf("%s: %,d parameters%n", r.network(), ours.params());
+    System.out.printf("%-30s %12s %12s %14s %12s%n", "", r.trainColumn(), r.trainImagesColumn(), "sample s/step",
+        "sample img/s");
+    compareRow("genzoo (TF Java " + precision + ")", r, ours);
+    if (torch != null) {
+      compareRow("PyTorch " + torch.version() + (runtime.bf16 ? " bf16" : " fp32"), r, torch);
+      System.out.printf("%-30s %12s %11.2fx %14s %11.2fx%n", "ratio genzoo / PyTorch", "",
+          torch.train() / ours.train(), "", torch.sample() / ours.sample());
+    }
+    if (json != null) {
+      AtomicFiles.writeString(json, Configs.JSON.writeValueAsString(report));
+      System.out.println("wrote " + json);
+    }
+  }
+
+  private void compareRow(String name, Report r, Timing t) {
+    System.out.printf("%-30s %12.3f %12.2f %14.4f %12.2f%n", name, t.train(), r.trainImages() / t.train(), t.sample(),
+        batch / t.sample());
+  }
+
   /** genzoo's timings (medians and every iteration), printed as "LABEL: train steps [...] s, sample steps [...] s". */
   static Timing ours(String label, long params, double[] train, double[] sample) {
     System.out.printf("%s: train steps %s s, sample steps %s s%n", label, Arrays.toString(round(train)),

@@ -8,7 +8,6 @@ import dev.genzoo.graphs.ebm.EbmConfig;
 import dev.genzoo.graphs.ebm.EbmFamily;
 import dev.genzoo.graphs.ebm.EbmModel;
 import dev.genzoo.graphs.nn.Tensors;
-import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,38 +51,10 @@ final class IgebmBench {
     report.put("threads", threads);
     report.put("langevin_steps", cfg.chains().steps());
     BenchCommand.Timing ours = timeGenzoo(cfg, threads);
-    report.set("genzoo_" + precision, ours.toJson());
-    BenchCommand.Timing torch = null;
-    if (!c.noTorch) {
-      torch = timeTorch(cfg, threads);
-      report.set("pytorch_fp32", torch.toJson());
-      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
-      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
-      if (torch.params() != ours.params()) {
-        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
-            + torch.params());
-      }
-    }
-    System.out.println();
-    System.out.printf("energy network: %,d parameters%n", ours.params());
-    System.out.printf("%-28s %12s %12s %14s %12s%n", "", "train s/step", "train img/s", "sample s/step",
-        "sample img/s");
-    row("genzoo (TF Java) " + precision, ours);
-    if (torch != null) {
-      row("PyTorch " + torch.version() + " fp32", torch);
-      System.out.printf("%-28s %12s %11.2fx %14s %11.2fx%n", "ratio genzoo / PyTorch", "",
-          torch.train() / ours.train(), "", torch.sample() / ours.sample());
-    }
-    if (c.json != null) {
-      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
-      System.out.println("wrote " + c.json);
-    }
+    BenchCommand.Timing torch = c.noTorch ? null : timeTorch(cfg, threads);
+    c.compare(report, new BenchCommand.Report("energy network", "train s/step", "train img/s", c.batch,
+        "genzoo_" + precision, "pytorch_fp32"), precision, ours, torch);
     return 0;
-  }
-
-  private void row(String name, BenchCommand.Timing t) {
-    System.out.printf("%-28s %12.3f %12.2f %14.4f %12.2f%n", name, t.train(), c.batch / t.train(), t.sample(),
-        c.batch / t.sample());
   }
 
   private BenchCommand.Timing timeGenzoo(EbmConfig cfg, int threads) {

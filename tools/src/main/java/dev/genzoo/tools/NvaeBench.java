@@ -9,7 +9,6 @@ import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nvae.NvaeConfig;
 import dev.genzoo.graphs.nvae.NvaeFamily;
 import dev.genzoo.graphs.nvae.NvaeModel;
-import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.types.TFloat32;
@@ -45,45 +44,12 @@ final class NvaeBench {
     report.put("batch", c.batch);
     report.put("threads", threads);
     report.put("precision", precision);
-    List<String> rows = new ArrayList<>();
-    List<double[]> values = new ArrayList<>();
     // The peer runs first: at cifar10 and batch 8 each side needs 12-19 GB, and TensorFlow's allocator keeps this
     // process's memory after the model is closed, so PyTorch after genzoo would run out of memory on a 24 GB machine.
     BenchCommand.Timing torch = c.noTorch ? null : timeTorch(cfg, threads);
     BenchCommand.Timing ours = timeGenzoo(cfg, threads);
-    report.set("genzoo", ours.toJson());
-    rows.add("genzoo (TF Java " + precision + ")");
-    values.add(new double[] {ours.train(), ours.sample()});
-    if (torch != null) {
-      report.set("pytorch", torch.toJson());
-      rows.add("PyTorch " + torch.version() + (c.runtime.bf16 ? " bf16" : " fp32"));
-      values.add(new double[] {torch.train(), torch.sample()});
-      rows.add("ratio genzoo / PyTorch");
-      values.add(new double[] {torch.train() / ours.train(), torch.sample() / ours.sample(), 1});
-      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
-      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
-      if (torch.params() != ours.params()) {
-        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
-            + torch.params());
-      }
-    }
-    System.out.println();
-    System.out.printf("NVAE: %,d parameters%n", ours.params());
-    System.out.printf("%-30s %12s %12s %14s %12s%n", "", "train s/step", "train img/s", "sample s/step",
-        "sample img/s");
-    for (int i = 0; i < rows.size(); i++) {
-      double[] v = values.get(i);
-      if (v.length == 3) {
-        System.out.printf("%-30s %12s %11.2fx %14s %11.2fx%n", rows.get(i), "", v[0], "", v[1]);
-      } else {
-        System.out.printf("%-30s %12.3f %12.2f %14.3f %12.2f%n", rows.get(i), v[0], c.batch / v[0], v[1],
-            c.batch / v[1]);
-      }
-    }
-    if (c.json != null) {
-      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
-      System.out.println("wrote " + c.json);
-    }
+    c.compare(report, new BenchCommand.Report("NVAE", "train s/step", "train img/s", c.batch, "genzoo", "pytorch"),
+        precision, ours, torch);
     return 0;
   }
 

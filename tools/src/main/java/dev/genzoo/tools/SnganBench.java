@@ -9,7 +9,6 @@ import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.sngan.SnganConfig;
 import dev.genzoo.graphs.sngan.SnganFamily;
 import dev.genzoo.graphs.sngan.SnganModel;
-import dev.genzoo.io.AtomicFiles;
 import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.types.TFloat32;
@@ -47,42 +46,10 @@ final class SnganBench {
     report.put("n_dis", nDis);
     report.put("threads", threads);
     report.put("precision", precision);
-    List<String> rows = new ArrayList<>();
-    List<double[]> values = new ArrayList<>();
     BenchCommand.Timing ours = timeGenzoo(cfg, threads);
-    report.set("genzoo", ours.toJson());
-    rows.add("genzoo (TF Java " + precision + ")");
-    values.add(new double[] {ours.train(), ours.sample()});
-    if (!c.noTorch) {
-      BenchCommand.Timing torch = timeTorch(cfg, threads);
-      report.set("pytorch", torch.toJson());
-      rows.add("PyTorch " + torch.version() + (c.runtime.bf16 ? " bf16" : " fp32"));
-      values.add(new double[] {torch.train(), torch.sample()});
-      rows.add("ratio genzoo / PyTorch");
-      values.add(new double[] {torch.train() / ours.train(), torch.sample() / ours.sample(), 1});
-      report.put("train_speedup_vs_pytorch", torch.train() / ours.train());
-      report.put("sample_speedup_vs_pytorch", torch.sample() / ours.sample());
-      if (torch.params() != ours.params()) {
-        System.out.println("warning: parameter counts differ: genzoo " + ours.params() + ", PyTorch "
-            + torch.params());
-      }
-    }
-    System.out.println();
-    System.out.printf("G and D: %,d parameters%n", ours.params());
-    System.out.printf("%-30s %12s %12s %14s %12s%n", "", "s/G iter", "real img/s", "sample s/step", "sample img/s");
-    for (int i = 0; i < rows.size(); i++) {
-      double[] v = values.get(i);
-      if (v.length == 3) {
-        System.out.printf("%-30s %12s %11.2fx %14s %11.2fx%n", rows.get(i), "", v[0], "", v[1]);
-      } else {
-        System.out.printf("%-30s %12.3f %12.2f %14.3f %12.2f%n", rows.get(i), v[0], (double) nDis * c.batch / v[0],
-            v[1], c.batch / v[1]);
-      }
-    }
-    if (c.json != null) {
-      AtomicFiles.writeString(c.json, Configs.JSON.writeValueAsString(report));
-      System.out.println("wrote " + c.json);
-    }
+    BenchCommand.Timing torch = c.noTorch ? null : timeTorch(cfg, threads);
+    c.compare(report, new BenchCommand.Report("G and D", "s/G iter", "real img/s", (double) nDis * c.batch, "genzoo",
+        "pytorch"), precision, ours, torch);
     return 0;
   }
 

@@ -213,11 +213,6 @@ final class Layers {
     }
   }
 
-  /** Swish / SiLU (Ramachandran et al. 2017). */
-  static Operand<TFloating> swish(Ctx c, Operand<TFloating> x) {
-    return Tensors.swish(c.tf, x);
-  }
-
   /** Squeeze-and-excitation (Hu et al. 2018): x * sigmoid(W2 relu(W1 mean_hw(x))), max(C / 16, 4) hidden units. */
   static final class SqueezeExcitation {
     final Dense dense1;
@@ -344,16 +339,16 @@ final class Layers {
       Operand<TFloating> skip = skip(c, s);
       Operand<TFloating> h;
       if (encoderStyle) {
-        h = conv0.call(c, swish(c, bn0.call(c, s)));
-        h = conv1.call(c, swish(c, bn1.call(c, h)));
+        h = conv0.call(c, Tensors.swish(c.tf, bn0.call(c, s)));
+        h = conv1.call(c, Tensors.swish(c.tf, bn1.call(c, h)));
       } else {
         h = s;
         if (resample == Resample.UP) {
           h = upsampleNearest(tf, h);
         }
         h = bnIn.call(c, h);
-        h = swish(c, expandBn.call(c, expand.call(c, h)));
-        h = swish(c, depthwiseBn.call(c, depthwise.call(c, h)));
+        h = Tensors.swish(c.tf, expandBn.call(c, expand.call(c, h)));
+        h = Tensors.swish(c.tf, depthwiseBn.call(c, depthwise.call(c, h)));
         h = projectBn.call(c, project.call(c, h));
       }
       if (se != null) {
@@ -370,7 +365,7 @@ final class Layers {
         }
         case DOWN -> {
           // FactorizedReduce: swish, then four stride-2 1x1 convolutions on s shifted by (0,0), (1,1), (0,1), (1,0)
-          Operand<TFloating> a = swish(c, s);
+          Operand<TFloating> a = Tensors.swish(c.tf, s);
           List<Operand<TFloating>> parts = List.of(
               reduce[0].call(c, a),
               reduce[1].call(c, tf.stridedSlice(a, Indices.all(), Indices.sliceFrom(1), Indices.sliceFrom(1),
