@@ -59,8 +59,28 @@ final class InfoCommand implements Callable<Integer> {
             : entry.source().upstream()) + ", format " + entry.source().format() + ", licence "
             + entry.source().licence());
       }
+      if (entry.needsConversion()) {
+        System.out.println("converter: " + entry.source().converter() + " (" + entry.source().command() + ")");
+      }
       for (RegistryEntry.FileRef f : entry.files()) {
-        System.out.println("file: " + f.uri() + " (" + Format.bytes(f.size()) + ", sha256 " + f.sha256() + ")");
+        System.out.println("file: " + f.uri() + " (" + (f.size() == 0 ? "size unknown" : Format.bytes(f.size()))
+            + ", sha256 " + (f.sha256() == null ? "not pinned" : f.sha256()) + ")");
+      }
+      if (Zoo.cached(entry).isEmpty()) {
+        if (!entry.published().isEmpty()) {
+          System.out.println("published:");
+          for (RegistryEntry.Published pub : entry.published()) {
+            System.out.printf("  %-16s %10.4f %-9s %s, %s; %s%n", pub.metric(), pub.value(), pub.unit(), pub.model(),
+                pub.reference(), pub.protocol());
+          }
+        }
+        System.out.println(entry.files().isEmpty() ? "not yet available: " + entry.description()
+            : "not in the cache: the first Zoo.load(\"" + entry.name() + "\") or `genzoo sample " + entry.name()
+            + "` downloads" + (entry.needsConversion() ? " and converts" : "") + " it");
+        ModelFamily family = Families.get(entry.family());
+        System.out.println("preset " + entry.preset() + ":");
+        describe(family, entry.config() != null ? family.validate(entry.config()) : family.preset(entry.preset()));
+        return 0;
       }
     }
     try (Bundle bundle = Zoo.open(name)) {

@@ -9,13 +9,20 @@ import picocli.CommandLine.Command;
 final class ListCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", "NAME", "FAMILY", "DATA", "STATUS", "SIZE",
+    System.out.printf("%-18s %-7s %-16s %-17s %9s  %s%n", "NAME", "FAMILY", "DATA", "STATUS", "SIZE",
         "PUBLISHED (genzoo info NAME: measured)");
     for (RegistryEntry e : Zoo.list()) {
       String published = e.published().isEmpty() ? "-" : e.published().get(0).metric() + " "
           + e.published().get(0).value() + " (" + e.published().get(0).model() + ")";
-      System.out.printf("%-18s %-7s %-16s %-8s %9s  %s%n", e.name(), e.family(), e.data(), e.status(),
-          Format.bytes(e.bundle().size()), published);
+      long size = 0;
+      boolean unpinned = false;
+      for (RegistryEntry.FileRef f : e.files()) {
+        size += f.size();
+        unpinned |= f.sha256() == null;
+      }
+      String status = e.status() + (unpinned ? " (unpinned)" : "");
+      System.out.printf("%-18s %-7s %-16s %-17s %9s  %s%n", e.name(), e.family(), e.data(), status,
+          e.files().isEmpty() ? "-" : size == 0 ? "?" : Format.bytes(size), published);
     }
     return 0;
   }
