@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
 @Command(name = "genzoo", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "A model zoo of deep generative models on TensorFlow Java.",
     subcommands = {ListCommand.class, InfoCommand.class, SampleCommand.class, ReconstructCommand.class, LogpCommand.class, EvalCommand.class,
-        TrainCommand.class, FineTuneCommand.class, BenchCommand.class, ExperimentCommand.class,
+        TrainCommand.class, FineTuneCommand.class, BenchCommand.class, ExperimentCommand.class, ConvertCommand.class,
+        InspectCommand.class, ExportCommand.class, CacheCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec

@@ -2,10 +2,14 @@ package dev.genzoo.graphs.ddpm;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphLoop;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.nn.ConditionalMlp;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
@@ -30,7 +34,7 @@ import org.tensorflow.types.family.TFloating;
  * model (numClasses > 0) is trained with label dropout and sampled with classifier-free guidance (Ho & Salimans 2022):
  * eps = (1 + w) eps(x, y) - w eps(x, none).
  */
-public final class DdpmModel extends ModelBase {
+public final class DdpmModel extends ModelBase implements Exportable {
   private final DdpmConfig config;
   private final DdpmConfig.Model m;
   private final GaussianDiffusion diffusion;
@@ -85,14 +89,20 @@ public final class DdpmModel extends ModelBase {
 
   /** Classifier-free guidance: one batch of [conditional; unconditional] through the network. */
   private Operand<TFloating> guidedEps(Ops ops, Operand<TFloating> xt, Operand<TInt32> t) {
-    if (sampleLabels == null) {
+    return guidedEps(ops, xt, t, sampleLabels, guidance);
+  }
+
+  /** {@link #guidedEps(Ops, Operand, Operand)} with given labels [N] and guidance weight (unused when unconditional). */
+  private Operand<TFloating> guidedEps(Ops ops, Operand<TFloating> xt, Operand<TInt32> t, Operand<TInt32> labels,
+      Operand<TFloat32> weight) {
+    if (m.numClasses() == 0) {
       return net(ops, xt, t, null, null);
     }
-    Operand<TInt32> none = ops.fill(ops.shape(sampleLabels), ops.constant(m.numClasses()));
+    Operand<TInt32> none = ops.fill(ops.shape(labels), ops.constant(m.numClasses()));
     Operand<TFloating> both = net(ops, ops.concat(List.of(xt, xt), ops.constant(0)),
-        ops.concat(List.of(t, t), ops.constant(0)), ops.concat(List.of(sampleLabels, none), ops.constant(0)), null);
+        ops.concat(List.of(t, t), ops.constant(0)), ops.concat(List.of(labels, none), ops.constant(0)), null);
     List<org.tensorflow.Output<TFloating>> halves = ops.split(ops.constant(0), both, 2L).output();
-    Operand<TFloating> w = Tensors.cast(ops, guidance, dt);
+    Operand<TFloating> w = Tensors.cast(ops, weight, dt);
     return ops.math.sub(ops.math.mul(ops.math.add(Tensors.constant(ops, dt, 1), w), halves.get(0)),
         ops.math.mul(w, halves.get(1)));
   }
@@ -199,6 +209,88 @@ public final class DdpmModel extends ModelBase {
     });
   }
 
+
+  /**
+   * {@code sample}: the whole reverse process of {@link #sample} for chunk 0 as one {@code While} loop over the
+   * sampler's steps (ancestral: all T; DDIM: its S), exactly the steps {@link DiffusionSampler} runs from Java: x_T
+   * drawn with the key [s, 0] and step t's noise with [s, t + 1], s = Seeds.mix(seed, 0); images mapped to [0, 1].
+   * A class-conditional model draws the export's label (or cycles through the classes) with its guidance weight.
+   * No {@code log_prob}: the variational bound takes T network evaluations over a host loop.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    DiffusionSampler.Spec spec = DiffusionSampler.parse(sampling.sampler(), sampling.steps(), config);
+    if (m.numClasses() > 0 && sampling.label() >= m.numClasses()) {
+      throw new IllegalArgumentException("--label " + sampling.label() + ": the model has classes 0.."
+          + (m.numClasses() - 1));
+    }
+    double w = Double.isNaN(sampling.guidance()) ? config.sampling().guidance() : sampling.guidance();
+    ExportScope e = new ExportScope(tf, batch);
+    Ops o = e.tf();
+    Operand<TInt64> s = e.chunkSeed();
+    long[] shape = m.dataShape();
+    List<Operand<TInt32>> dims = List.of(o.reshape(e.n(), o.constant(new int[] {1})), o.constant(toInts(shape)));
+    Operand<TFloating> xT = o.random.statelessRandomNormal(o.concat(dims, o.constant(0)), GraphSeeds.key(o, s, 0L),
+        dt);
+    int[] ts;
+    if (spec.kind() == DiffusionSampler.Spec.Kind.ANCESTRAL) {
+      ts = new int[diffusion.timesteps()];
+      for (int i = 0; i < ts.length; i++) {
+        ts[i] = ts.length - 1 - i;
+      }
+    } else {
+      ts = DiffusionSampler.ddimTimesteps(diffusion.timesteps(), spec.steps());
+    }
+    int[] prev = new int[ts.length];
+    for (int i = 0; i < ts.length; i++) {
+      prev[i] = i + 1 < ts.length ? ts[i + 1] : -1;
+    }
+
+    GraphLoop loop = new GraphLoop(o, "ddpm_sampler");
+    Placeholder<TFloating> x = loop.carry("x_t", dt, Shape.of(Tensors.batchShape(-1, shape)));
+    Placeholder<TInt64> seed = loop.invariant("seed", TInt64.class, Shape.scalar());
+    Ops b = o.withSubScope("step");
+    Operand<TInt32> t = b.gather(b.constant(ts), loop.counter(), b.constant(0));
+    Operand<TInt32> tPrev = b.gather(b.constant(prev), loop.counter(), b.constant(0));
+    Operand<TInt32> count = b.stridedSlice(b.shape(x), org.tensorflow.ndarray.index.Indices.slice(0, 1));
+    Operand<TInt32> tVec = b.fill(count, t);
+    Operand<TInt32> tPrevVec = b.fill(count, tPrev);
+    Operand<TInt64> stepKey = GraphSeeds.key(b, seed, b.math.add(b.dtypes.cast(t, TInt64.class), b.constant(1L)));
+    Operand<TFloating> z = b.random.statelessRandomNormal(b.shape(x), stepKey, dt);
+    Operand<TInt32> labels = null;
+    if (m.numClasses() > 0) {
+      Operand<TInt32> n = b.reshape(count, b.constant(new int[0]));
+      labels = sampling.label() >= 0 ? b.fill(count, b.constant(sampling.label()))
+          : b.math.floorMod(b.range(b.constant(0), n, b.constant(1)), b.constant(m.numClasses()));
+    }
+    Operand<TFloating> eps = guidedEps(b, x, tVec, labels, b.constant((float) w));
+    var d = config.diffusion();
+    Operand<TFloating> next = switch (spec.kind()) {
+      case ANCESTRAL -> diffusion.ancestralStep(b, x, tVec, eps, spec.varianceType(), config.decoder(),
+          d.clipDenoised(), z);
+      case DDIM -> diffusion.ddimStep(b, x, tVec, tPrevVec, eps, Tensors.cast(b, b.constant((float) spec.eta()), dt),
+          d.clipDenoised(), z);
+    };
+    @SuppressWarnings("unchecked")
+    Operand<TFloating> x0 = (Operand<TFloating>) (Operand<?>) loop.finish(ts.length, List.of(next), List.of(xT),
+        List.of(s)).get(0);
+    Operand<TFloat32> out = Tensors.toFloat32(o, x0);
+    if (m.isImage()) {
+      Operand<TFloat32> half = o.constant(0.5f);
+      out = o.clipByValue(o.math.mul(o.math.add(out, o.constant(1f)), half), o.constant(0f), o.constant(1f));
+    }
+    return List.of(e.sample(out, shape, String.format(java.util.Locale.ROOT, "%s, %d network evaluations in one "
+        + "While loop; equal to genzoo sample(n, seed) with that sampler for n <= %d (the sampling batch)", spec,
+        ts.length, config.sampling().batchSize())));
+  }
+
+  private static int[] toInts(long[] a) {
+    int[] r = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      r[i] = (int) a[i];
+    }
+    return r;
+  }
 
   @Override
   public String likelihoodKind() {

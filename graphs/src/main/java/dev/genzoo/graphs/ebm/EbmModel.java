@@ -2,24 +2,30 @@ package dev.genzoo.graphs.ebm;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphLoop;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.nn.HostTensors;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.VarScope;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -52,7 +58,7 @@ import org.tensorflow.types.family.TFloating;
  * <p>The model is unnormalised: there is no likelihood. {@link #energy(Batch)} and {@link #energy(double[])} evaluate
  * U (e.g. for a heat map of a 2-D model), and {@link #sample} runs Langevin chains from noise.
  */
-public final class EbmModel extends ModelBase {
+public final class EbmModel extends ModelBase implements Exportable {
   /** Seed streams of a training step (see {@link ObjectiveSeeds}). */
   private static final long CHAIN_STREAM = 0x49474542L;
   private static final long BUFFER_STREAM = CHAIN_STREAM + 1;
@@ -69,6 +75,10 @@ public final class EbmModel extends ModelBase {
   private final Placeholder<TInt64> sampleSeed;
   private final Placeholder<TFloat32> sampleBeta;
   private final Operand<TFloat32> sampleNext;
+  private final Energy inferenceEnergy;
+  private final Placeholder<TInt32> startCount;
+  private final Placeholder<TInt64> startSeed;
+  private final Operand<TFloat32> start;
 
   public EbmModel(EbmConfig config, ModelOptions options) {
     super("ebm", config, config.model().dataShape(), options);
@@ -86,6 +96,7 @@ public final class EbmModel extends ModelBase {
       Shape batchShape = Shape.of(Tensors.batchShape(-1, m.dataShape()));
       Pass inference = Pass.inference();
       Energy u = energy(inference, null);
+      this.inferenceEnergy = u;
 
       this.evalX = tf.withName("energy_x").placeholder(TFloat32.class, Placeholder.shape(batchShape));
       this.evalEnergy = Tensors.toFloat32(tf, u.apply(tf, Tensors.cast(tf, evalX, dt)));
@@ -97,6 +108,9 @@ public final class EbmModel extends ModelBase {
       Energy tempered = (ops, x) -> ops.math.mul(u.apply(ops, x), beta);
       this.sampleNext = Tensors.toFloat32(tf, config.sampling().kernel(m.isImage())
           .step(tf, tempered, Tensors.cast(tf, sampleX, dt), sampleSeed).x());
+      this.startCount = tf.withName("start_count").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+      this.startSeed = tf.withName("start_seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+      this.start = Tensors.toFloat32(tf, startOf(startCount, startSeed));
       if (options.training()) {
         buildTraining();
       }
@@ -199,9 +213,9 @@ public final class EbmModel extends ModelBase {
   }
 
   /**
-   * Langevin chains from noise (uniform on the sampling box, [0, 1] for images, or Gaussian), {@code options.steps()}
-   * steps (0: the
-   * preset's) of the configured dynamics in inference, one {@code Session.run} per step. {@code options.sampler()} may
+   * Langevin chains from noise (uniform on the sampling box, [0, 1] for images, or Gaussian) drawn in the graph with
+   * the key [s, {@value #START_KEY}] (s = Seeds.mix(seed, chunk)), {@code options.steps()} steps (0: the preset's) of
+   * the configured dynamics in inference, step i keyed [s, i], one {@code Session.run} per step. {@code options.sampler()} may
    * be null or "langevin"; {@code options.temperature()} T samples exp(-U / T) (the drift is divided by T).
    */
   @Override
@@ -217,14 +231,12 @@ public final class EbmModel extends ModelBase {
     EbmConfig.Sampling s = config.sampling();
     int steps = options.steps() > 0 ? options.steps() : s.steps();
     int chunk = options.batchSize() > 0 ? options.batchSize() : s.batchSize();
-    long per = m.dims();
     return sampleInChunks(count, chunk, "Langevin", steps, (start, k, part, onStep) -> {
       long seed = Seeds.mix(options.seed(), part);
-      SplittableRandom rng = new SplittableRandom(seed);
-      double[] x0 = new double[Math.toIntExact(k * per)];
-      for (int i = 0; i < x0.length; i++) {
-        x0[i] = s.init() == EbmConfig.Init.GAUSSIAN ? s.std() * rng.nextGaussian()
-            : s.low() + (s.high() - s.low()) * rng.nextDouble();
+      double[] x0;
+      try (TInt32 kT = TInt32.scalarOf(k); TInt64 key = TInt64.vectorOf(seed, START_KEY);
+           Result r = session().runner().feed(startCount, kT).feed(startSeed, key).fetch(this.start).run()) {
+        x0 = HostTensors.toDoubles(r.get(0));
       }
       return langevin(x0, k, seed, steps, options.temperature(), onStep);
     });
@@ -259,6 +271,76 @@ public final class EbmModel extends ModelBase {
     for (int i = 0; i < x.length; i++) {
       out[i] = x[i];
     }
+    return out;
+  }
+
+  /** The counter of the stateless key that draws a chain's start (the steps use 0, 1, ...). */
+  static final long START_KEY = -1;
+
+  /** A chain's start, [count, shape...]: N(0, std^2 I) or uniform on [low, high) as the sampling config says. */
+  private Operand<TFloating> startOf(Operand<TInt32> count, Operand<TInt64> key) {
+    EbmConfig.Sampling s = config.sampling();
+    long[] example = m.dataShape();
+    int[] dims = new int[example.length];
+    for (int i = 0; i < dims.length; i++) {
+      dims[i] = (int) example[i];
+    }
+    Operand<TInt32> shape = tf.concat(List.of(tf.reshape(count, tf.constant(new int[] {1})), tf.constant(dims)),
+        tf.constant(0));
+    if (s.init() == EbmConfig.Init.GAUSSIAN) {
+      return tf.math.mul(Tensors.constant(tf, dt, s.std()), tf.random.statelessRandomNormal(shape, key, dt));
+    }
+    return tf.math.add(Tensors.constant(tf, dt, s.low()), tf.math.mul(Tensors.constant(tf, dt, s.high() - s.low()),
+        tf.random.statelessRandomUniform(shape, key, dt)));
+  }
+
+  /**
+   * {@code sample}: {@link #sample}'s Langevin chains for chunk 0 (s = Seeds.mix(seed, 0)) as one {@code While} loop
+   * over the steps, the same kernel step as {@link #langevin} keyed [s, i]; {@code energy}: U(x) of
+   * {@link #energy(Batch)} (images on the 8-bit scale). An EBM has no normalised likelihood, so no {@code log_prob}.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    String name = sampling.sampler() == null ? "langevin" : sampling.sampler().toLowerCase(Locale.ROOT);
+    if (!name.equals("langevin")) {
+      throw new IllegalArgumentException("unknown EBM sampler '" + sampling.sampler() + "'; valid: langevin");
+    }
+    if (!(sampling.temperature() > 0)) {
+      throw new IllegalArgumentException("--temperature must be positive for Langevin sampling of exp(-U / T), got "
+          + sampling.temperature());
+    }
+    EbmConfig.Sampling s = config.sampling();
+    int steps = sampling.steps() > 0 ? sampling.steps() : s.steps();
+    ExportScope e = new ExportScope(tf, batch);
+    Ops o = e.tf();
+    Operand<TInt64> chunk = e.chunkSeed();
+    Operand<TFloat32> x0 = Tensors.toFloat32(tf, startOf(e.n(), GraphSeeds.key(o, chunk, START_KEY)));
+    Shape batchShape = Shape.of(Tensors.batchShape(-1, m.dataShape()));
+    GraphLoop loop = new GraphLoop(o, "langevin");
+    Placeholder<TFloat32> x = loop.carry("x", TFloat32.class, batchShape);
+    Placeholder<TInt64> seed = loop.invariant("seed", TInt64.class, Shape.scalar());
+    Ops b = o.withSubScope("step");
+    Operand<TFloating> beta = Tensors.cast(b, b.constant((float) (1 / sampling.temperature())), dt);
+    Energy tempered = (ops, v) -> ops.math.mul(inferenceEnergy.apply(ops, v), beta);
+    Operand<TInt64> key = GraphSeeds.key(b, seed, b.dtypes.cast(loop.counter(), TInt64.class));
+    Operand<TFloat32> next = Tensors.toFloat32(b, s.kernel(m.isImage()).step(b, tempered, Tensors.cast(b, x, dt), key)
+        .x());
+    @SuppressWarnings("unchecked")
+    Operand<TFloat32> xs = (Operand<TFloat32>) (Operand<?>) loop.finish(steps, List.of(next), List.of(x0),
+        List.of(chunk)).get(0);
+    List<ExportedSignature> out = new ArrayList<>();
+    out.add(e.sample(xs, m.dataShape(), String.format(Locale.ROOT, "%d steps of Langevin dynamics on exp(-U / T), "
+        + "T = %s, from %s in one While loop; equal to genzoo sample(n, seed) with those steps for n <= %d", steps,
+        sampling.temperature(), s.init() == EbmConfig.Init.GAUSSIAN ? "N(0, " + s.std() + "^2 I)"
+            : "U[" + s.low() + ", " + s.high() + ")", s.batchSize())));
+    Placeholder<TFloat32> in = e.examples("x", m.dataShape());
+    Operand<TFloating> v = Tensors.cast(tf, in, dt);
+    if (m.isImage()) {
+      v = tf.math.mul(v, Tensors.constant(tf, dt, 1.0 / 256));
+    }
+    out.add(e.perExample("energy", "x", in, "energy", Tensors.toFloat32(tf, inferenceEnergy.apply(tf, v)),
+        "the energy U(x) = -log p(x) - log Z in nats per example (Z unknown); x "
+            + (m.isImage() ? "8-bit images" : "points")));
     return out;
   }
 

@@ -1,10 +1,13 @@
 package dev.genzoo.graphs.flow;
 
 import dev.genzoo.data.Batch;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.flow.FlowConfig.Architecture;
 import dev.genzoo.graphs.flow.FlowConfig.Preprocess;
 import dev.genzoo.graphs.nn.HostTensors;
@@ -31,7 +34,7 @@ import org.tensorflow.types.family.TFloating;
  * log p(x) = log p(z) + log|det dz/dx|), bits/dim with the 8-bit dequantisation accounting of Theis et al. 2016
  * (log P(x) >= E_u log p((x + u) / 256) - D log 256), and sampling by the inverse pass from the priors at a temperature.
  */
-public final class FlowModel extends ModelBase {
+public final class FlowModel extends ModelBase implements Exportable {
   private final FlowConfig config;
   private final FlowConfig.Model m;
   private final FlowNet net;
@@ -156,22 +159,65 @@ public final class FlowModel extends ModelBase {
 
   /** Temperature-scaled noise of shape [n, shape...] from the sampling seed; {@code salt} separates the draws. */
   private Operand<TFloating> baseNoise(long[] shape, int salt) {
+    return baseNoise(shape, salt, n, seed, temperature);
+  }
+
+  /** {@link #baseNoise(long[], int)} for a given count, seed [2] and temperature. */
+  private Operand<TFloating> baseNoise(long[] shape, int salt, Operand<TInt32> count, Operand<TInt64> key,
+      Operand<TFloat32> temp) {
     List<Operand<TInt32>> dims = new ArrayList<>();
-    dims.add(tf.reshape(n, tf.constant(new int[] {1})));
+    dims.add(tf.reshape(count, tf.constant(new int[] {1})));
     dims.add(tf.constant(toInts(shape)));
     Operand<TInt32> full = tf.concat(dims, tf.constant(0));
-    Operand<TInt64> s = tf.math.add(seed, tf.constant(new long[] {0, 7919L * (salt + 1)}));
+    Operand<TInt64> s = tf.math.add(key, tf.constant(new long[] {0, 7919L * (salt + 1)}));
     Operand<TFloating> eps = tf.random.statelessRandomNormal(full, s, dt);
-    return tf.math.mul(eps, Tensors.cast(tf, temperature, dt));
+    return tf.math.mul(eps, Tensors.cast(tf, temp, dt));
   }
 
   private Operand<TFloating> sampleLatent(org.tensorflow.op.Ops ops, int index, long[] shape,
       Operand<TFloating> mean, Operand<TFloating> logScale) {
-    Operand<TFloating> eps = baseNoise(shape, index);
+    return latent(baseNoise(shape, index), mean, logScale);
+  }
+
+  private Operand<TFloating> latent(Operand<TFloating> eps, Operand<TFloating> mean, Operand<TFloating> logScale) {
     if (mean == null) {
       return eps;
     }
     return tf.math.add(mean, tf.math.mul(tf.math.exp(logScale), eps));
+  }
+
+  /** The samples of one chunk (seed [2], count, temperature) as graph ops: what {@link #sample} fetches. */
+  private Operand<TFloat32> samplesOf(Operand<TInt32> count, Operand<TInt64> key, Operand<TFloat32> temp) {
+    if (planar != null) {
+      return Tensors.toFloat32(tf, planar.forward(tf, baseNoise(m.dataShape(), 0, count, key, temp))[0]);
+    }
+    return Tensors.toFloat32(tf, postprocess(net.reverse(tf, (ops, index, shape, mean, logScale) ->
+        latent(baseNoise(shape, index, count, key, temp), mean, logScale))));
+  }
+
+  /**
+   * {@code sample}: chunk 0 of {@link #sample}, whose seed is [seed, 0], by the inverse pass at the export's
+   * temperature; {@code log_prob} (coupling flows): the exact log-likelihood of {@link #logProb}.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    ExportScope e = new ExportScope(tf, batch);
+    Operand<TInt64> key = GraphSeeds.key(e.tf(), e.seed(), 0L);
+    Operand<TFloat32> x = samplesOf(e.n(), key, e.tf().constant((float) sampling.temperature()));
+    List<ExportedSignature> out = new ArrayList<>();
+    out.add(e.sample(x, m.dataShape(), String.format(java.util.Locale.ROOT,
+        "%s of the flow at temperature %s; equal to genzoo sample(n, seed) for n <= %d (the sampling batch)",
+        planar != null ? "the planar flow's push-forward of N(0, I)" : "the inverse pass from the priors",
+        sampling.temperature(), config.sampling().batchSize())));
+    if (planar == null) {
+      Operand<TFloat32> in = e.examples("x", m.dataShape());
+      Operand<TFloating>[] pre = preprocess(Tensors.cast(tf, in, dt));
+      FlowNet.Forward f = net.forward(tf, Pass.inference(), pre[0]);
+      Operand<TFloat32> lp = Tensors.toFloat32(tf, tf.math.add(tf.math.add(f.logPrior(), f.logDet()), pre[1]));
+      out.add(e.perExample("log_prob", "x", in, "log_prob", lp, "exact log-likelihood in nats per example "
+          + (m.isImage() ? "of the 8-bit image (x on the 8-bit scale, dequantised)" : "(log-density of the point)")));
+    }
+    return out;
   }
 
   private static int[] toInts(long[] a) {

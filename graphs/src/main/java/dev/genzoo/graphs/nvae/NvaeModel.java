@@ -2,11 +2,14 @@ package dev.genzoo.graphs.nvae;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.LatentVariableModel;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.nn.HostTensors;
 import dev.genzoo.graphs.nn.Initializer;
 import dev.genzoo.graphs.nn.Pass;
@@ -46,7 +49,7 @@ import org.tensorflow.types.family.TFloating;
  * (BERNOULLI: pixels in [0, 256) are binarised with probability x / 255, stochastically per training step, with a
  * seed-determined draw when evaluating; a binary image stays as it is), or points (GAUSSIAN, a density).
  */
-public final class NvaeModel extends ModelBase implements LatentVariableModel {
+public final class NvaeModel extends ModelBase implements LatentVariableModel, Exportable {
   private final NvaeConfig config;
   private final NvaeConfig.Model m;
   private final NvaeNetwork net;
@@ -378,6 +381,42 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel {
             .feed(readjustRate, r).fetch(output).run()) {
       return ((TFloat32) res.get(0)).getFloat();
     }
+  }
+
+  /**
+   * {@code sample}: the ancestral pass of {@link #sample} for chunk 0 (seed [Seeds.mix(seed, 0), 0]) at the export's
+   * temperature, with the decoder's sampling statistics readjusted now, as {@link #sample} does, with the export's
+   * seed (they are saved in the SavedModel; with {@code sampling.readjustBnIterations = 0} they are the training
+   * statistics and any seed matches {@link #sample}). {@code log_prob}: the ELBO of {@link #logProb} (one posterior
+   * draw, seed 0); omitted for BERNOULLI models, whose {@code logProb} binarises the input on the host first.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    ExportScope e = new ExportScope(tf, batch);
+    double t = sampling.temperature();
+    int chunk = config.sampling().batchSize();
+    readjustBatchNorm(t, config.sampling().readjustBnIterations(),
+        Math.min(chunk, Math.max(batch > 0 ? batch : 100, 100)), sampling.seed());
+    Operand<TInt64> key = GraphSeeds.key(e.tf(), e.chunkSeed(), 0L);
+    Ctx sc = new Ctx(tf, dt, Mode.SAMPLE, Pass.inference(), null);
+    Operand<TFloating> params = net.prior(sc, e.n(), Tensors.cast(tf, e.tf().constant((float) t), dt), key);
+    Operand<TFloat32> x = Tensors.toFloat32(tf, draw(crop(params), tf.math.add(key, tf.constant(new long[] {0, 7}))));
+    List<ExportedSignature> out = new ArrayList<>();
+    out.add(e.sample(x, m.dataShape(), String.format(java.util.Locale.ROOT, "ancestral sample of the latent "
+        + "hierarchy at temperature %s, BatchNorm statistics readjusted at export (%d iterations, seed %d); equal to "
+        + "genzoo sample(n, seed) for n <= %d%s", t, config.sampling().readjustBnIterations(), sampling.seed(), chunk,
+        config.sampling().readjustBnIterations() > 0 ? " and that seed" : "")));
+    if (m.likelihood() != NvaeConfig.Likelihood.BERNOULLI) {
+      Placeholder<TFloat32> in = e.examples("x", m.dataShape());
+      Ctx ec = new Ctx(tf, dt, Mode.EVAL, Pass.inference(), null);
+      Operand<TFloating> ex = Tensors.cast(tf, in, dt);
+      NvaeNetwork.Posterior post = net.posterior(ec, encoderInput(ex), tf.constant(new long[] {Seeds.mix(0, 2), 0}));
+      Operand<TFloat32> elbo = tf.math.sub(Tensors.toFloat32(tf, logPx(post.params(), observed(ex))),
+          Tensors.toFloat32(tf, sum(post.klPerGroup())));
+      out.add(e.perExample("log_prob", "x", in, "log_prob", elbo, "the ELBO (a lower bound on log p(x)) in nats per "
+          + "example, one posterior draw with genzoo logp's seed 0; x " + (m.isImage() ? "8-bit images" : "points")));
+    }
+    return out;
   }
 
   /** For tests: the readjustment pass's output and the sampling pass's output (means of p(x | z)'s parameters). */

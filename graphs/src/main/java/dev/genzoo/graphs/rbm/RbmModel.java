@@ -2,20 +2,24 @@ package dev.genzoo.graphs.rbm;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphLoop;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.nn.HostTensors;
 import dev.genzoo.graphs.nn.Initializer;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
 import dev.genzoo.graphs.nn.VarStore;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
 import org.tensorflow.Result;
@@ -23,8 +27,10 @@ import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.family.TFloating;
 
@@ -49,7 +55,7 @@ import org.tensorflow.types.family.TFloating;
  *       log p(s) = -F(s) - log sum_s' exp(-F(s')), in nats per example, for the binarised example.
  * </ul>
  */
-public final class RbmModel extends ModelBase {
+public final class RbmModel extends ModelBase implements Exportable {
   /** Spin states per Session.run when enumerating Z. */
   private static final int ENUMERATION_CHUNK = 1 << 14;
   /** Gibbs sweeps unrolled into one Session.run when sampling (the remainder runs one sweep per run). */
@@ -73,6 +79,9 @@ public final class RbmModel extends ModelBase {
   private final Placeholder<TFloating> weightsIn;
   private final Placeholder<TFloating> fieldsIn;
   private final Op setWeights;
+  private final Placeholder<TInt32> startCount;
+  private final Placeholder<TInt64> startSeed;
+  private final Operand<TFloating> start;
   private ContrastiveDivergence.Terms cd;
 
   public RbmModel(RbmConfig config, ModelOptions options) {
@@ -98,6 +107,9 @@ public final class RbmModel extends ModelBase {
       this.fieldsIn = tf.withName("set_visible_bias").placeholder(dt, Placeholder.shape(Shape.of(n)));
       this.setWeights = tf.withControlDependencies(List.of(store.assign(rbm.weights(), weightsIn),
           store.assign(rbm.fields(), fieldsIn))).noOp();
+      this.startCount = tf.withName("start_count").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
+      this.startSeed = tf.withName("start_seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+      this.start = startOf(startCount, startSeed);
       if (options.training()) {
         buildTraining();
       }
@@ -316,7 +328,8 @@ public final class RbmModel extends ModelBase {
   }
 
   /**
-   * Runs {@code count} Gibbs chains from uniformly random spins for {@code options.steps()} sweeps (the config's
+   * Runs {@code count} Gibbs chains from uniformly random spins (drawn in the graph with the key
+   * [s, {@value #START_KEY}], s = Seeds.mix(seed, chunk); sweep t is keyed [s, t]) for {@code options.steps()} sweeps (the config's
    * {@code sampling.steps} when 0) at temperature {@code options.temperature()} (p(s)^{1/T}; must be positive).
    * Sampler {@code gibbs} (default) returns the visible means of the last sweep, {@code gibbs-binary} the final spins
    * (see the class comment for the scales). Chunk i of the chains depends only on the seed and i.
@@ -339,10 +352,10 @@ public final class RbmModel extends ModelBase {
     Session session = session();
     return sampleInChunks(count, chunk, "sample gibbs", steps, (start, k, part, onStep) -> {
       long seed = Seeds.mix(options.seed(), part);
-      SplittableRandom rng = new SplittableRandom(seed);
-      double[] s = new double[k * n];
-      for (int i = 0; i < s.length; i++) {
-        s[i] = rng.nextBoolean() ? 1 : -1;
+      double[] s;
+      try (TInt32 kT = TInt32.scalarOf(k); TInt64 key = TInt64.vectorOf(seed, START_KEY);
+           Result r = session.runner().feed(startCount, kT).feed(startSeed, key).fetch(this.start).run()) {
+        s = HostTensors.toDoubles(r.get(0));
       }
       double[] p = null;
       try (Tensor temp = HostTensors.of(dt, new double[] {options.temperature()}, new long[0])) {
@@ -378,6 +391,78 @@ public final class RbmModel extends ModelBase {
       }
       return out;
     });
+  }
+
+  /** The counter of the stateless key that draws the chains' start (sweep t uses [s, t] for t = 0, 1, ...). */
+  static final long START_KEY = -1;
+
+  /** Uniformly random spins [count, N]: +1 where a uniform draw is below 1/2, else -1. */
+  private Operand<TFloating> startOf(Operand<TInt32> count, Operand<TInt64> key) {
+    Operand<TInt32> shape = tf.stack(List.of(count, tf.constant(n)));
+    Operand<TFloating> u = tf.random.statelessRandomUniform(shape, key, dt);
+    return tf.math.sub(tf.math.mul(tf.dtypes.cast(tf.math.less(u, c(0.5)), dt), c(2)), c(1));
+  }
+
+  /**
+   * {@code sample}: {@link #sample}'s Gibbs chains for chunk 0 (s = Seeds.mix(seed, 0)) as one {@code While} loop over
+   * the first steps - 1 sweeps (sweep t keyed [s, t]) and the last sweep after it, returning its visible means
+   * ({@code gibbs}) or spins ({@code gibbs-binary}) on {@link #sample}'s scale. {@code free_energy}: F(s) of the
+   * binarised examples; {@code log_prob}, for models small enough to enumerate: -F(s) - log Z with log Z computed now
+   * by enumeration and stored as a constant.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    String sampler = sampling.sampler() == null ? "gibbs" : sampling.sampler();
+    boolean binary = switch (sampler) {
+      case "gibbs" -> false;
+      case "gibbs-binary" -> true;
+      default -> throw new IllegalArgumentException("unknown RBM sampler '" + sampler + "'; valid: gibbs (visible "
+          + "means of the last sweep), gibbs-binary (final spins)");
+    };
+    if (!(sampling.temperature() > 0)) {
+      throw new IllegalArgumentException("--temperature must be positive for Gibbs sampling, got "
+          + sampling.temperature());
+    }
+    int steps = sampling.steps() > 0 ? sampling.steps() : config.sampling().steps();
+    ExportScope e = new ExportScope(tf, batch);
+    Ops o = e.tf();
+    Operand<TInt64> chunk = e.chunkSeed();
+    Operand<TFloating> s0 = startOf(e.n(), GraphSeeds.key(o, chunk, START_KEY));
+    Operand<TFloating> temperature = Tensors.constant(tf, dt, sampling.temperature());
+    GraphLoop loop = new GraphLoop(o, "gibbs");
+    Placeholder<TFloating> spins = loop.carry("spins", dt, Shape.of(-1, n));
+    Placeholder<TInt64> seed = loop.invariant("seed", TInt64.class, Shape.scalar());
+    Operand<TInt64> key = GraphSeeds.key(o, seed, o.dtypes.cast(loop.counter(), TInt64.class));
+    Operand<TFloating> next = rbm.sweep(spins, key, temperature).spins();
+    @SuppressWarnings("unchecked")
+    Operand<TFloating> before = (Operand<TFloating>) (Operand<?>) loop.finish(steps - 1, List.of(next), List.of(s0),
+        List.of(chunk)).get(0);
+    Rbm.Sweep last = rbm.sweep(before, GraphSeeds.key(o, chunk, steps - 1L), temperature);
+    Operand<TFloating> x;
+    if (m.isImage()) {
+      x = binary ? tf.math.div(tf.math.add(last.spins(), c(1)), c(2)) : last.probability();
+    } else {
+      x = binary ? last.spins() : tf.math.sub(tf.math.mul(last.probability(), c(2)), c(1));
+    }
+    Operand<TFloat32> samples = tf.reshape(Tensors.toFloat32(tf, x), tf.constant(Tensors.batchShape(-1, m.dataShape())));
+    List<ExportedSignature> out = new ArrayList<>();
+    out.add(e.sample(samples, m.dataShape(), String.format(java.util.Locale.ROOT, "%d Gibbs sweeps at T = %s from "
+        + "random spins in one While loop, %s; equal to genzoo sample(n, seed) with those settings for n <= %d",
+        steps, sampling.temperature(), binary ? "the final spins" : "the visible means of the last sweep",
+        config.sampling().batchSize())));
+    Placeholder<TFloat32> in = e.examples("x", m.dataShape());
+    Operand<TFloating> f = rbm.freeEnergy(spins(in));
+    out.add(e.perExample("free_energy", "x", in, "free_energy", Tensors.toFloat32(tf, f), "the free energy F(s) = "
+        + "-h.s - |W^T s|^2 / 2 of the example's spins (binarised at " + m.threshold() + "), p(s) = exp(-F(s)) / Z"));
+    if (config.isEnumerable()) {
+      Placeholder<TFloat32> lpIn = e.examples("x", m.dataShape());
+      Operand<org.tensorflow.types.TFloat64> f64 = tf.dtypes.cast(rbm.freeEnergy(spins(lpIn)),
+          org.tensorflow.types.TFloat64.class);
+      Operand<TFloat32> lp = tf.dtypes.cast(tf.math.sub(tf.math.neg(f64), tf.constant(logPartition())), TFloat32.class);
+      out.add(e.perExample("log_prob", "x", lpIn, "log_prob", lp, "exact log p(s) = -F(s) - log Z of the binarised "
+          + "example in nats, log Z by enumerating the 2^" + n + " spin states at export"));
+    }
+    return out;
   }
 
   @Override

@@ -2,10 +2,13 @@ package dev.genzoo.graphs.sngan;
 
 import dev.genzoo.data.Batch;
 import dev.genzoo.data.Seeds;
+import dev.genzoo.graphs.Exportable;
 import dev.genzoo.graphs.ModelBase;
 import dev.genzoo.graphs.ModelOptions;
 import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.graphs.Samples;
+import dev.genzoo.graphs.export.ExportScope;
+import dev.genzoo.graphs.export.GraphSeeds;
 import dev.genzoo.graphs.nn.HostTensors;
 import dev.genzoo.graphs.nn.Pass;
 import dev.genzoo.graphs.nn.Tensors;
@@ -61,7 +64,7 @@ import org.tensorflow.types.family.TFloating;
  * 0.5)}); {@link #sample} returns (G(z) + 1) / 2 in [0, 1]. G samples with its BatchNorm moving statistics (eval mode,
  * as Mimicry's FID and IS evaluation and the paper's Chainer code sample). Points are modelled in data coordinates.
  */
-public final class SnganModel extends ModelBase {
+public final class SnganModel extends ModelBase implements Exportable {
   private final SnganConfig config;
   private final SnganConfig.Model m;
   private final VarScope criticScope;
@@ -86,13 +89,7 @@ public final class SnganModel extends ModelBase {
       this.sampleCount = tf.withName("sample_count").placeholder(TInt32.class, Placeholder.shape(Shape.scalar()));
       this.sampleTemperature = tf.withName("sample_temperature").placeholder(TFloat32.class,
           Placeholder.shape(Shape.scalar()));
-      Operand<TFloating> z = tf.math.mul(latents(sampleCount, sampleSeed),
-          Tensors.cast(tf, sampleTemperature, dt));
-      Operand<TFloating> x = generator.call(tf, z, Pass.inference());
-      if (m.isImage()) {
-        x = tf.clipByValue(tf.math.mul(tf.math.add(x, c(1)), c(0.5)), c(0), c(1));
-      }
-      this.sampled = Tensors.toFloat32(tf, x);
+      this.sampled = samplesOf(sampleCount, sampleSeed, sampleTemperature);
       if (options.training()) {
         buildTraining();
       }
@@ -101,6 +98,30 @@ public final class SnganModel extends ModelBase {
       close();
       throw e;
     }
+  }
+
+  /** x = G(T z) for z from the stateless seed [2], images mapped to [0, 1]: one chunk of {@link #sample}. */
+  private Operand<TFloat32> samplesOf(Operand<TInt32> count, Operand<TInt64> seed, Operand<TFloat32> temperature) {
+    Operand<TFloating> z = tf.math.mul(latents(count, seed), Tensors.cast(tf, temperature, dt));
+    Operand<TFloating> x = generator.call(tf, z, Pass.inference());
+    if (m.isImage()) {
+      x = tf.clipByValue(tf.math.mul(tf.math.add(x, c(1)), c(0.5)), c(0), c(1));
+    }
+    return Tensors.toFloat32(tf, x);
+  }
+
+  /**
+   * {@code sample}: one generator pass at the export's temperature, z keyed by [Seeds.mix(seed, 0), 0] as chunk 0 of
+   * {@link #sample}. A GAN has no likelihood, so there is no {@code log_prob}.
+   */
+  @Override
+  public List<ExportedSignature> exportSignatures(int batch, SampleOptions sampling) {
+    ExportScope e = new ExportScope(tf, batch);
+    Operand<TInt64> key = GraphSeeds.key(e.tf(), e.chunkSeed(), 0L);
+    Operand<TFloat32> x = samplesOf(e.n(), key, e.tf().constant((float) sampling.temperature()));
+    return List.of(e.sample(x, m.dataShape(), String.format(Locale.ROOT, "one pass of the generator G(T z), "
+        + "T = %s; equal to genzoo sample(n, seed) for n <= %d (the sampling batch)", sampling.temperature(),
+        config.sampling().batchSize())));
   }
 
   private Critic newCritic(VarScope scope) {
