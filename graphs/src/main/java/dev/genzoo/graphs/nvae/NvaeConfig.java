@@ -254,12 +254,13 @@ public record NvaeConfig(String preset, Model model, Objective objective, Traini
   /**
    * NVAE on dynamically binarised MNIST as the authors trained it (README): 32 channels, two pre- and post-processing
    * blocks of 3 cells (28 x 28 padded to 32 x 32), two latent scales with 10 and 5 groups of 20 channels at 8 x 8 and
-   * 4 x 4, one cell per group, SE, residual normal posteriors, Bernoulli pixels; lambda = 1e-2; Adamax 1e-2, 400
+   * 4 x 4, two cells per group in the encoder and in the decoder (num_cell_per_cond_enc/dec 2), SE, residual normal
+   * posteriors, Bernoulli pixels; lambda = 1e-2; Adamax 1e-2, 400
    * epochs at batch 200 x 2 GPUs (60,000 steps, warm-up 750). Reported: 78.01 nats.
    */
   public static NvaeConfig mnist() {
     return new NvaeConfig("mnist",
-        new Model(new long[] {28, 28, 1}, Likelihood.BERNOULLI, 1, 2, 32, 32, 2, 3, 2, 10, true, 1, 20, 1, 1, 2, 3,
+        new Model(new long[] {28, 28, 1}, Likelihood.BERNOULLI, 1, 2, 32, 32, 2, 3, 2, 10, true, 1, 20, 2, 2, 2, 3,
             true, true, 0),
         Objective.nvae(1e-2),
         new TrainingConfig(400, 60_000, adamax(1e-2), 750, TrainingConfig.Decay.COSINE, 1e-4, 0, 0, 1.5e-4, 0, false,
