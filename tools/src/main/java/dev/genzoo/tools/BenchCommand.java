@@ -5,12 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.genzoo.graphs.Configs;
 import dev.genzoo.graphs.GenerativeModel;
-import dev.genzoo.graphs.ModelOptions;
-import dev.genzoo.graphs.SampleOptions;
-import dev.genzoo.graphs.flow.FlowConfig;
-import dev.genzoo.graphs.flow.FlowCost;
-import dev.genzoo.graphs.flow.FlowFamily;
-import dev.genzoo.graphs.flow.FlowModel;
 import dev.genzoo.graphs.nn.HostTensors;
 import dev.genzoo.graphs.train.TrainGraph;
 import dev.genzoo.io.AtomicFiles;
@@ -30,20 +24,26 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt64;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * Times the training step and the sampling step of a Glow preset (glow-cifar10 by default) on this machine and,
- * in the same invocation, the same architecture in PyTorch (tools' bench/glow_torch.py under Debian's python3-torch),
- * and reports images/s, GFLOP/s and the ratio. A benchmark, not a test: run it on a quiet machine.
+ * Times a family's training step and sampling step at a preset (its CIFAR-10 one by default) on this machine and, in
+ * the same invocation, the same network and step in PyTorch (tools' bench/*_torch.py under Debian's python3-torch),
+ * and reports seconds per step, images/s and the ratio. {@code --all} runs every family in fp32 and bf16 and prints
+ * (and with {@code --write} writes) one summary table ({@link BenchSummary}). A benchmark, not a test: run it on a
+ * quiet machine.
  */
 @Command(name = "bench", description = {"Throughput of training and sampling steps beside a PyTorch peer, same run.",
-    "Example: genzoo bench --batch 8 --iters 5"})
+    "Example: genzoo bench --batch 8 --iters 5",
+    "Summary of every family: genzoo bench --all --write docs/benchmarks.md"})
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--family", defaultValue = "flow", description = "flow (Glow), ddpm (the DDPM U-Net, fp32 and "
-      + "bf16 in one run), sngan (one generator iteration: n_dis critic updates and the generator update), ebm (an IGEBM "
-      + "step: 60 Langevin steps from the replay buffer and the update) or nvae (an NVAE step: ELBO, KL balancing, "
-      + "spectral regulariser, Adamax)")
+      + "bf16 in one run), ncsn (the NCSNv2 RefineNet: a denoising score matching step and one annealed Langevin step), "
+      + "sngan (one generator iteration: n_dis critic updates and the generator update), ebm (an IGEBM "
+      + "step: 60 Langevin steps from the replay buffer and the update), rbm (a contrastive divergence step and one "
+      + "Gibbs sweep; no peer) or nvae (an NVAE step: ELBO, KL balancing, spectral regulariser, Adamax)")
   String family;
 
   @Option(names = "--preset", description = "the family's preset (default: its CIFAR-10 one)")
@@ -73,71 +73,117 @@ final class BenchCommand implements Callable<Integer> {
   @Mixin
   RuntimeMixin runtime;
 
+  @Option(names = "--all", description = "run every family's bench (training and sampling steps, each precision) "
+      + "and print one summary table; with --write, also write it as Markdown")
+  boolean all;
+
+  @Option(names = "--families", split = ",", paramLabel = "FAMILY", description = "with --all: only these families "
+      + "(default: every family with a bench: flow, ddpm, ncsn, ebm, rbm, sngan, nvae)")
+  List<String> families;
+
+  @Option(names = "--precisions", split = ",", paramLabel = "PRECISION", description = "with --all: fp32, bf16 or "
+      + "both (default fp32,bf16); bf16 is genzoo's --bf16 beside the peer's torch.autocast where the peer has one")
+  List<String> precisions;
+
+  @Option(names = "--tiny", description = "with --all: each family's tiny preset instead of its CIFAR-10 one (a smoke "
+      + "test of the table, seconds per family)")
+  boolean tiny;
+
+  @Option(names = "--write", paramLabel = "FILE", description = "with --all: write the table and the machine line as "
+      + "Markdown to FILE (atomically), e.g. docs/benchmarks.md")
+  Path write;
+
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    if (family.equals("ddpm")) {
-      return new DdpmBench(this).run();
+    if (all) {
+      return new BenchSummary(this).run();
     }
-    if (family.equals("sngan")) {
-      return new SnganBench(this).run();
+    if (families != null || precisions != null || tiny || write != null) {
+      throw new IllegalArgumentException("--families, --precisions, --tiny and --write go with --all; one family's "
+          + "bench is --family NAME");
     }
-    if (family.equals("ebm")) {
-      return new IgebmBench(this).run();
-    }
-    if (family.equals("nvae")) {
-      return new NvaeBench(this).run();
-    }
-    if (!family.equals("flow")) {
-      throw new IllegalArgumentException("--family " + family + ": bench knows flow, ddpm, sngan, ebm and nvae");
-    }
-    if (preset == null) {
-      preset = "glow-cifar10";
-    }
-    FlowConfig cfg = new FlowFamily().parse(Configs.override(new FlowFamily().preset(preset), overrides));
-    FlowConfig.Model m = cfg.model();
-    int threads = runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
-    long macs = FlowCost.forwardMacs(m);
-    ObjectNode report = Configs.JSON.createObjectNode();
-    report.put("preset", preset);
-    report.put("batch", batch);
-    report.put("threads", threads);
-    report.put("forward_macs_per_image", macs);
-    System.out.printf("glow %s: %s, batch %d, %d threads, %.2f GMAC forward per image%n", preset, m, batch, threads,
-        macs / 1e9);
-    Timing ours = timeGenzoo(cfg, threads);
-    report.set("genzoo", ours.toJson());
-    Timing torch = null;
-    if (!noTorch) {
-      torch = timeTorch(m, threads);
-      report.set("pytorch", torch.toJson());
-    }
-    System.out.println();
-    System.out.printf("%-28s %12s %12s %10s %12s %12s %10s%n", "", "train s/step", "train img/s", "GFLOP/s",
-        "sample s", "sample img/s", "GFLOP/s");
-    row("genzoo (TF Java " + (runtime.bf16 ? "bf16" : runtime.xla ? "XLA" : "fp32") + ")", ours, macs);
-    if (torch != null) {
-      row("PyTorch " + torch.version + " fp32", torch, macs);
-      System.out.printf("%-28s %12s %12.2fx %10s %12s %12.2fx%n", "ratio genzoo / PyTorch", "",
-          torch.train / ours.train, "", "", torch.sample / ours.sample);
-      report.put("train_speedup_vs_pytorch", torch.train / ours.train);
-      report.put("sample_speedup_vs_pytorch", torch.sample / ours.sample);
-      if (torch.params != ours.params) {
-        System.out.println("warning: parameter counts differ: genzoo " + ours.params + ", PyTorch " + torch.params);
-      }
-    }
-    if (json != null) {
-      AtomicFiles.writeString(json, Configs.JSON.writeValueAsString(report));
-      System.out.println("wrote " + json);
-    }
-    return 0;
+    return switch (family) {
+      case "flow" -> new FlowBench(this).run();
+      case "ddpm" -> new DdpmBench(this).run();
+      case "ncsn" -> new NcsnBench(this).run();
+      case "sngan" -> new SnganBench(this).run();
+      case "ebm" -> new IgebmBench(this).run();
+      case "rbm" -> new RbmBench(this).run();
+      case "nvae" -> new NvaeBench(this).run();
+      default -> throw new IllegalArgumentException("--family " + family + ": bench knows "
+          + String.join(", ", FAMILIES));
+    };
   }
 
-  private void row(String name, Timing t, long macs) {
-    double trainFlops = 3.0 * 2 * macs * batch / t.train / 1e9;
-    double sampleFlops = 2.0 * macs * batch / t.sample / 1e9;
-    System.out.printf("%-28s %12.3f %12.2f %10.1f %12.3f %12.2f %10.1f%n", name, t.train, batch / t.train, trainFlops,
-        t.sample, batch / t.sample, sampleFlops);
+  /** The families with a bench, in the registry's order (the summary table's rows). */
+  static final List<String> FAMILIES = List.of("flow", "ddpm", "ncsn", "ebm", "rbm", "sngan", "nvae");
+
+  /** The bench of one family, for {@code --all}. */
+  FamilyBench bench(String name) {
+    return switch (name) {
+      case "flow" -> new FlowBench(this);
+      case "ddpm" -> new DdpmBench(this);
+      case "ncsn" -> new NcsnBench(this);
+      case "ebm" -> new IgebmBench(this);
+      case "rbm" -> new RbmBench(this);
+      case "sngan" -> new SnganBench(this);
+      case "nvae" -> new NvaeBench(this);
+      default -> throw new IllegalArgumentException("--families: unknown family '" + name + "'; valid: "
+          + String.join(", ", FAMILIES));
+    };
   }
+
+  /** Intra-op threads: --threads, else every core. */
+  int threads() {
+    return runtime.threads > 0 ? runtime.threads : Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * A family's bench as {@code --all} runs it: the training step and the sampling step at one precision, genzoo and
+   * (where asked and available) the PyTorch peer, at {@link #batch}, {@link #warmup} and {@link #iters}.
+   */
+  interface FamilyBench {
+    /** The family's name (its {@code --family} value). */
+    String family();
+
+    /** The preset timed by default: the CIFAR-10 one where the family has one. */
+    String defaultPreset();
+
+    /** The family's smallest image preset, for {@code --tiny}. */
+    String tinyPreset();
+
+    /** Whether the peer can run in bf16 (under {@code torch.autocast}); false also when there is no peer. */
+    boolean peerBf16();
+
+    /** Whether the family has a PyTorch peer at all. */
+    default boolean hasPeer() {
+      return true;
+    }
+
+    /** What one training step and one sampling step are, a few words each, for the table's notes. */
+    String steps();
+
+    /**
+     * Times both steps of {@code preset} in genzoo (bf16: oneDNN auto mixed precision) and, when {@code torch}, in
+     * the peer at the same precision.
+     */
+    Measurement measure(String preset, boolean bf16, boolean torch) throws Exception;
+  }
+
+  /**
+   * One family's timings at one precision.
+   *
+   * @param preset the preset timed
+   * @param params genzoo's trainable parameters
+   * @param trainImages images one training step consumes (an SN-GAN iteration: n_dis batches)
+   * @param sampleImages images one sampling step advances
+   * @param ours genzoo's medians
+   * @param torch the peer's medians, or null where it did not run
+   */
+  record Measurement(String preset, long params, double trainImages, double sampleImages, Timing ours, Timing torch) {}
 
   /** Median seconds of a training step and a sampling step, and the parameter count. */
   record Timing(double train, double sample, long params, String version, double[] trainAll, double[] sampleAll) {
@@ -153,27 +199,6 @@ final class BenchCommand implements Callable<Integer> {
       Arrays.stream(sampleAll).forEach(sa::add);
       return o;
     }
-  }
-
-  private Timing timeGenzoo(FlowConfig cfg, int threads) {
-    var rt = new dev.genzoo.graphs.RuntimeOptions(threads, 1, runtime.xla, runtime.bf16, runtime.device);
-    try (FlowModel model = new FlowModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
-      long[] shape = dev.genzoo.graphs.nn.Tensors.batchShape(batch, cfg.model().dataShape());
-      double[] train = timeTrainSteps(model, shape, randomImages(size(shape), 0, true));
-      double[] sample = timeCalls(i -> model.sample(batch, new SampleOptions(i + 100, 1.0, null, 0, batch)));
-      return ours("genzoo", model.parameterCount(), train, sample);
-    }
-  }
-
-  private Timing timeTorch(FlowConfig.Model m, int threads) throws IOException, InterruptedException {
-    JsonNode j = runPeer("glow_torch.py", List.of("--levels", "" + m.levels(), "--steps", "" + m.steps(),
-        "--width", "" + m.width(), "--image", "" + m.dataShape()[0], "" + m.dataShape()[1], "" + m.dataShape()[2],
-        "--batch", "" + batch, "--threads", "" + threads, "--warmup", "" + warmup, "--iters", "" + iters));
-    if (j.path("forward_macs_per_image").asLong() != FlowCost.forwardMacs(m)) {
-      System.out.println("warning: MAC counts differ: genzoo " + FlowCost.forwardMacs(m) + ", PyTorch "
-          + j.path("forward_macs_per_image").asLong());
-    }
-    return peerTiming("pytorch", j);
   }
 
   /**
@@ -226,9 +251,11 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * Prints genzoo's timing beside the peer's (null with --no-torch) as one table (seconds and images per second for
    * the training step and the sampling step, then the ratios), warns when the parameter counts differ, records both
-   * and the speed-ups in {@code report} and writes it to --json.
+   * and the speed-ups in {@code report} and writes it to --json. {@code precision} is genzoo's, {@code torchPrecision}
+   * the peer's (fp32 where the peer has no bf16 mode).
    */
-  void compare(ObjectNode report, Report r, String precision, Timing ours, Timing torch) throws IOException {
+  void compare(ObjectNode report, Report r, String precision, Timing ours, Timing torch, String torchPrecision)
+      throws IOException {
     report.set(r.oursKey(), ours.toJson());
     if (torch != null) {
       report.set(r.torchKey(), torch.toJson());
@@ -245,7 +272,7 @@ final class BenchCommand implements Callable<Integer> {
         "sample img/s");
     compareRow("genzoo (TF Java " + precision + ")", r, ours);
     if (torch != null) {
-      compareRow("PyTorch " + torch.version() + (runtime.bf16 ? " bf16" : " fp32"), r, torch);
+      compareRow("PyTorch " + torch.version() + " " + torchPrecision, r, torch);
       System.out.printf("%-30s %12s %11.2fx %14s %11.2fx%n", "ratio genzoo / PyTorch", "",
           torch.train() / ours.train(), "", torch.sample() / ours.sample());
     }
@@ -312,7 +339,13 @@ final class BenchCommand implements Callable<Integer> {
       }
       List<String> cmd = new ArrayList<>(List.of(pythonPath(), script.toString()));
       cmd.addAll(args);
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      Process p;
+      try {
+        p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      } catch (IOException e) {
+        throw new IOException("the PyTorch peer could not start (" + String.join(" ", cmd) + "): " + e.getMessage()
+            + "; install Debian's python3-torch, name a python with torch in --python, or pass --no-torch", e);
+      }
       String last = null;
       StringBuilder all = new StringBuilder();
       try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

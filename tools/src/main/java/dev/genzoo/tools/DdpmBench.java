@@ -22,21 +22,60 @@ import org.tensorflow.types.TFloat32;
  * oneDNN auto-mixed-precision rewrite), each beside the same network in PyTorch (bench/ddpm_torch.py; bf16 under
  * torch.autocast) timed in the same invocation.
  */
-final class DdpmBench {
+final class DdpmBench implements BenchCommand.FamilyBench {
   private final BenchCommand c;
 
   DdpmBench(BenchCommand c) {
     this.c = c;
   }
 
-  int run() throws Exception {
-    String preset = c.preset == null ? "cifar10" : c.preset;
+  @Override
+  public String family() {
+    return "ddpm";
+  }
+
+  @Override
+  public String defaultPreset() {
+    return "cifar10";
+  }
+
+  @Override
+  public String tinyPreset() {
+    return "tiny";
+  }
+
+  @Override
+  public boolean peerBf16() {
+    return true;
+  }
+
+  @Override
+  public String steps() {
+    return "train: L_simple at a random t, backward, clipping, Adam, EMA; sample: one ancestral step (a U-Net "
+        + "evaluation and the update)";
+  }
+
+  private DdpmConfig config(String preset) {
     DdpmConfig cfg = new DdpmFamily().parse(Configs.override(new DdpmFamily().preset(preset), c.overrides));
-    DdpmConfig.Model m = cfg.model();
-    if (!m.isImage()) {
+    if (!cfg.model().isImage()) {
       throw new IllegalArgumentException("--preset " + preset + ": the DDPM bench times the U-Net (image presets)");
     }
-    int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
+    return cfg;
+  }
+
+  @Override
+  public BenchCommand.Measurement measure(String preset, boolean bf16, boolean torch) throws Exception {
+    DdpmConfig cfg = config(preset);
+    BenchCommand.Timing ours = timeGenzoo(cfg, c.threads(), bf16);
+    BenchCommand.Timing peer = torch ? timeTorch(cfg.model(), c.threads(), bf16) : null;
+    return new BenchCommand.Measurement(preset, ours.params(), c.batch, c.batch, ours, peer);
+  }
+
+  int run() throws Exception {
+    String preset = c.preset == null ? defaultPreset() : c.preset;
+    DdpmConfig cfg = config(preset);
+    DdpmConfig.Model m = cfg.model();
+    int threads = c.threads();
     System.out.printf("ddpm %s: %s, batch %d, %d threads%n", preset, m, c.batch, threads);
     ObjectNode report = Configs.JSON.createObjectNode();
     report.put("family", "ddpm");

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     description = "A model zoo of deep generative models on TensorFlow Java.",
     subcommands = {ListCommand.class, InfoCommand.class, SampleCommand.class, ReconstructCommand.class, LogpCommand.class, EvalCommand.class,
         TrainCommand.class, FineTuneCommand.class, BenchCommand.class, ExperimentCommand.class, ConvertCommand.class,
-        InspectCommand.class, ExportCommand.class, CacheCommand.class,
+        InspectCommand.class, ExportCommand.class, CacheCommand.class, MetricsCommand.class, BenchmarkCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec

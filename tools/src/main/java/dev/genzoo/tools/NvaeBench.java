@@ -19,23 +19,63 @@ import org.tensorflow.types.TFloat32;
  * the decoder at T = 1, without the BN readjustment), at a preset, beside the same network and step in PyTorch
  * (bench/nvae_torch.py, upstream NVAE's train.py loop) timed in the same invocation.
  */
-final class NvaeBench {
+final class NvaeBench implements BenchCommand.FamilyBench {
   private final BenchCommand c;
 
   NvaeBench(BenchCommand c) {
     this.c = c;
   }
 
-  int run() throws Exception {
-    String preset = c.preset == null ? "cifar10" : c.preset;
+  @Override
+  public String family() {
+    return "nvae";
+  }
+
+  @Override
+  public String defaultPreset() {
+    return "cifar10";
+  }
+
+  @Override
+  public String tinyPreset() {
+    return "tiny";
+  }
+
+  @Override
+  public boolean peerBf16() {
+    return false;
+  }
+
+  @Override
+  public String steps() {
+    return "train: ELBO with KL balancing, spectral and BN regularisers, Adamax; sample: one ancestral pass through "
+        + "the decoder at T = 1 (no BN readjustment)";
+  }
+
+  private NvaeConfig config(String preset) {
     List<String> overrides = new ArrayList<>(c.overrides);
     overrides.add("sampling.readjustBnIterations=0");
     NvaeConfig cfg = new NvaeFamily().parse(Configs.override(new NvaeFamily().preset(preset), overrides));
-    NvaeConfig.Model m = cfg.model();
-    if (!m.isImage()) {
+    if (!cfg.model().isImage()) {
       throw new IllegalArgumentException("--preset " + preset + ": the NVAE bench times image presets");
     }
-    int threads = c.runtime.threads > 0 ? c.runtime.threads : Runtime.getRuntime().availableProcessors();
+    return cfg;
+  }
+
+  /** The peer runs first, as in {@link #run}. */
+  @Override
+  public BenchCommand.Measurement measure(String preset, boolean bf16, boolean torch) throws Exception {
+    NvaeConfig cfg = config(preset);
+    BenchCommand.Timing peer = torch ? timeTorch(cfg, c.threads()) : null;
+    BenchCommand.Timing ours = timeGenzoo(cfg, c.threads(), bf16);
+    return new BenchCommand.Measurement(preset, ours.params(), c.batch, c.batch, ours, peer);
+  }
+
+  int run() throws Exception {
+    String preset = c.preset == null ? defaultPreset() : c.preset;
+    NvaeConfig cfg = config(preset);
+    NvaeConfig.Model m = cfg.model();
+    int threads = c.threads();
     String precision = c.runtime.bf16 ? "bf16" : c.runtime.xla ? "XLA" : "fp32";
     System.out.printf("nvae %s: %s, batch %d, %d threads, %s%n", preset, m, c.batch, threads, precision);
     ObjectNode report = Configs.JSON.createObjectNode();
@@ -47,19 +87,19 @@ final class NvaeBench {
     // The peer runs first: at cifar10 and batch 8 each side needs 12-19 GB, and TensorFlow's allocator keeps this
     // process's memory after the model is closed, so PyTorch after genzoo would run out of memory on a 24 GB machine.
     BenchCommand.Timing torch = c.noTorch ? null : timeTorch(cfg, threads);
-    BenchCommand.Timing ours = timeGenzoo(cfg, threads);
+    BenchCommand.Timing ours = timeGenzoo(cfg, threads, c.runtime.bf16);
     c.compare(report, new BenchCommand.Report("NVAE", "train s/step", "train img/s", c.batch, "genzoo", "pytorch"),
-        precision, ours, torch);
+        precision, ours, torch, "fp32");
     return 0;
   }
 
-  private BenchCommand.Timing timeGenzoo(NvaeConfig cfg, int threads) {
-    var rt = new RuntimeOptions(threads, 1, c.runtime.xla, c.runtime.bf16, c.runtime.device);
+  private BenchCommand.Timing timeGenzoo(NvaeConfig cfg, int threads, boolean bf16) {
+    var rt = new RuntimeOptions(threads, 1, c.runtime.xla, bf16, c.runtime.device);
     try (NvaeModel model = new NvaeModel(cfg, new ModelOptions(true, 0, rt, TFloat32.class))) {
       long[] shape = Tensors.batchShape(c.batch, cfg.model().dataShape());
       double[] train = c.timeTrainSteps(model, shape, BenchCommand.randomImages(BenchCommand.size(shape), 0, false));
       double[] sample = c.timeCalls(i -> model.sample(c.batch, new SampleOptions(i + 100, 1.0, null, 0, c.batch)));
-      return BenchCommand.ours("genzoo", model.parameterCount(), train, sample);
+      return BenchCommand.ours("genzoo " + (bf16 ? "bf16" : "fp32"), model.parameterCount(), train, sample);
     }
   }
 
@@ -81,6 +121,6 @@ final class NvaeBench {
     if (!m.useSe()) {
       args.add("--no-se");
     }
-    return c.peer("pytorch", "nvae_torch.py", args);
+    return c.peer("pytorch fp32", "nvae_torch.py", args);
   }
 }

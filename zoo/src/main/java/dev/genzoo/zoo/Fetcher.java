@@ -200,7 +200,9 @@ public final class Fetcher {
   }
 
   /**
-   * The verified file {@code files/<sha256>/<name>} of {@code ref}, fetching it first if the cache lacks it.
+   * The verified file {@code files/<sha256>/<name>} of {@code ref}, fetching it first if the cache lacks it. A ref
+   * pinned only by {@link RegistryEntry.FileRef#md5() MD5} is verified by its MD5 (and size, when given) before it is
+   * cached under the SHA-256 computed from its bytes, and found again by its URI and MD5.
    *
    * @param entryName the registry entry the file belongs to (for messages and {@code genzoo cache list})
    * @throws IOException naming the entry, the file and the URL: the file is unpinned (and unpinned files are not
@@ -211,7 +213,7 @@ public final class Fetcher {
     String what = "file " + ref.name() + " of model " + entryName;
     String sha = ref.sha256();
     if (sha == null) {
-      if (!options.allowUnpinned()) {
+      if (ref.md5() == null && !options.allowUnpinned()) {
         throw new IOException(what + " (" + ref.uri() + ") has no sha256 in the registry, so it cannot be "
             + "verified; refusing to fetch it. Set GENZOO_ALLOW_UNPINNED=1 (or -Dgenzoo.allowUnpinned=true) to "
             + "fetch it anyway; its sha256 is then printed so that the registry can pin it");
@@ -298,13 +300,17 @@ public final class Fetcher {
     return Optional.empty();
   }
 
-  /** The cached file of an unpinned ref, found by the URI recorded in the {@code .origin} of its folder. */
+  /**
+   * The cached file of a ref without a SHA-256, found by the URI recorded in the {@code .origin} of its folder; for a
+   * ref pinned by MD5, only a file with that MD5 (and size, when known).
+   */
   private Optional<Path> findByUri(RegistryEntry.FileRef ref) throws IOException {
     for (Path dir : Cache.children(cache.filesDir())) {
       for (String[] line : Cache.originLines(dir)) {
         if (line[1].equals(ref.uri())) {
           Path target = dir.resolve(ref.name());
-          if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+          if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && (ref.md5() == null
+              || ((ref.size() <= 0 || Files.size(target) == ref.size()) && ref.md5().equals(md5Hex(target))))) {
             return Optional.of(target);
           }
         }
@@ -341,6 +347,16 @@ public final class Fetcher {
         throw new IOException(what + " from " + source + " has " + size + " bytes but the registry says "
             + ref.size() + "; nothing was cached");
       }
+      if (ref.md5() != null) {
+        String md5 = md5Hex(part);
+        if (!md5.equals(ref.md5())) {
+          deleteQuietly(part, sidecar);
+          throw new IOException("checksum mismatch for " + what + " from " + source + ": expected md5 " + ref.md5()
+              + ", got " + md5 + " (" + size + " bytes); the download was deleted and nothing was cached");
+        }
+      }
+    }
+    if (ref.sha256() == null && ref.md5() == null) {
       System.err.println("genzoo: unpinned " + what + " from " + source + " has sha256 " + actual + " and size "
           + size + "; pin it in the registry: \"sha256\": \"" + actual + "\", \"size\": " + size);
     }
@@ -758,6 +774,24 @@ public final class Fetcher {
       n.put("lastModified", lastModified);
       AtomicFiles.writeBytes(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n));
     }
+  }
+
+  /** The MD5 of a file, as lower-case hex (for files whose publisher gives only an MD5). */
+  static String md5Hex(Path file) throws IOException {
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("MD5");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no MD5", e);
+    }
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[BUFFER];
+      int n;
+      while ((n = in.read(buffer)) >= 0) {
+        md.update(buffer, 0, n);
+      }
+    }
+    return java.util.HexFormat.of().formatHex(md.digest());
   }
 
   private static long sizeOrZero(Path p) {

@@ -32,14 +32,20 @@ public record RegistryEntry(String name, String family, String preset, String da
    *     downloads are allowed explicitly)
    * @param size the size in bytes; 0 when unknown
    * @param name the file's name in the cache and for the converter (default: the last segment of the uri)
+   * @param md5 the file's MD5 (hex), for files whose publisher gives only an MD5 (CIFAR-10); null otherwise. A file
+   *     with an MD5 and no SHA-256 is fetched without unpinned downloads being allowed, verified by its MD5 before it
+   *     is cached, and cached under the SHA-256 computed from its bytes
    */
-  public record FileRef(String uri, String sha256, long size, String name) {
+  public record FileRef(String uri, String sha256, long size, String name, String md5) {
     public FileRef {
       if (uri == null || uri.isBlank()) {
         throw new IllegalArgumentException("a registry file needs a uri");
       }
       if (sha256 != null && !sha256.matches("[0-9a-f]{64}")) {
         throw new IllegalArgumentException("sha256 of " + uri + " is not 64 lower-case hex digits: " + sha256);
+      }
+      if (md5 != null && !md5.matches("[0-9a-f]{32}")) {
+        throw new IllegalArgumentException("md5 of " + uri + " is not 32 lower-case hex digits: " + md5);
       }
       if (name == null || name.isBlank()) {
         String path = uri.replaceFirst("[?#].*$", "");
@@ -50,8 +56,25 @@ public record RegistryEntry(String name, String family, String preset, String da
       }
     }
 
+    public FileRef(String uri, String sha256, long size, String name) {
+      this(uri, sha256, size, name, null);
+    }
+
     public FileRef(String uri, String sha256, long size) {
-      this(uri, sha256, size, null);
+      this(uri, sha256, size, null, null);
+    }
+
+    /** A file pinned by its MD5 only (see {@link #md5()}). */
+    public static FileRef md5Pinned(String uri, String md5, long size, String name) {
+      if (md5 == null) {
+        throw new IllegalArgumentException("an MD5-pinned file needs an md5: " + uri);
+      }
+      return new FileRef(uri, null, size, name, md5);
+    }
+
+    /** True when the file can be verified: it has a SHA-256 or an MD5. */
+    public boolean pinned() {
+      return sha256 != null || md5 != null;
     }
   }
 
