@@ -5,10 +5,10 @@ import java.util.List;
 
 /**
  * The rules for relative file paths inside a bundle, shared by the manifest, the folder checks and the archive
- * reader. A path is canonical when it is made of '/'-separated non-empty segments, none of them "." or "..", with no
+ * readers (the bundle's and the zoo's). A path is canonical when it is made of '/'-separated non-empty segments, none of them "." or "..", with no
  * backslash, no control character and no leading '/'.
  */
-final class BundlePaths {
+public final class BundlePaths {
   private BundlePaths() {}
 
   /** Why {@code path} is not a canonical relative path, or null when it is one. */
@@ -35,13 +35,13 @@ final class BundlePaths {
   }
 
   /**
-   * The canonical form of a tar entry name: "." segments and empty segments ("./model.json", "a//b", the trailing
+   * The canonical form of an archive entry name (tar or zip): "." segments and empty segments ("./model.json", "a//b", the trailing
    * '/' of a folder) are dropped; an absolute name, a drive letter, a ".." segment, a backslash or a control
    * character is refused. Returns "" for the archive's root folder ("./").
    *
    * @throws IllegalArgumentException with the reason
    */
-  static String canonicalEntry(String name) {
+  public static String canonicalEntry(String name) {
     if (name == null || name.isEmpty()) {
       throw new IllegalArgumentException("has an empty name");
     }

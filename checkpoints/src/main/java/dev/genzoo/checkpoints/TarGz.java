@@ -2,7 +2,6 @@ package dev.genzoo.checkpoints;
 
 import java.io.BufferedInputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -114,7 +113,9 @@ final class TarGz {
     byte[] buffer = new byte[BUFFER];
     try (InputStream raw = Files.newInputStream(archive);
          GzipCompressorInputStream gzip = openGzip(archive, new BufferedInputStream(raw, BUFFER));
-         InputStream capped = new Capped(archive, gzip, decompressedCap(limits));
+         InputStream capped = new CappedInputStream(gzip, decompressedCap(limits),
+             cap -> new BundleException("archive " + archive + " decompresses to more than " + cap
+                 + " bytes, beyond what the unpack limits allow"));
          TarArchiveInputStream tar = new TarArchiveInputStream(capped, "UTF-8")) {
       TarArchiveEntry entry;
       while ((entry = nextEntry(archive, tar)) != null) {
@@ -187,55 +188,7 @@ final class TarGz {
    * huge size, a huge PAX record).
    */
   static long decompressedCap(UnpackLimits limits) {
-    long perEntry = 64L << 10;
-    return limits.maxTotalBytes() + limits.maxEntries() * perEntry + (1L << 20);
-  }
-
-  /** Fails with a BundleException once more than {@code cap} bytes have been read. */
-  private static final class Capped extends FilterInputStream {
-    private final Path archive;
-    private final long cap;
-    private long count;
-
-    Capped(Path archive, InputStream in, long cap) {
-      super(in);
-      this.archive = archive;
-      this.cap = cap;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        add(1);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        add(n);
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      // Read instead of skipping, so that every byte is counted and the gzip CRC is still checked.
-      byte[] buffer = new byte[(int) Math.min(n, BUFFER)];
-      int read = read(buffer, 0, buffer.length);
-      return Math.max(read, 0);
-    }
-
-    private void add(int n) throws BundleException {
-      count += n;
-      if (count > cap) {
-        throw new BundleException("archive " + archive + " decompresses to more than " + cap
-            + " bytes, beyond what the unpack limits allow");
-      }
-    }
+    return CappedInputStream.capFor(limits);
   }
 
   private static GzipCompressorInputStream openGzip(Path archive, InputStream in) throws BundleException {
@@ -272,7 +225,7 @@ final class TarGz {
    */
   private static void drain(Path archive, InputStream gzip, byte[] buffer) throws BundleException {
     while (read(archive, gzip, buffer) >= 0) {
-      // The trailer is checked when the inflater reaches it; the Capped stream bounds the loop.
+      // The trailer is checked when the inflater reaches it; the CappedInputStream bounds the loop.
     }
   }
 

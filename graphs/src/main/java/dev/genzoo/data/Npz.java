@@ -72,14 +72,17 @@ public final class Npz {
   }
 
   /**
-   * Writes {@code arrays} (key to array, in the map's order) to {@code file} atomically, each entry deflated when
+   * Writes {@code arrays} (key to array, in the map's order) to {@code file} atomically (keys may hold '/', as
+   * TensorFlow variable names do: numpy reads {@code a/b.npy} back as key {@code a/b}), each entry deflated when
    * {@code compress} is set (like {@code numpy.savez_compressed}) or stored (like {@code numpy.savez}).
    */
   public static void write(Path file, Map<String, NpyArray> arrays, boolean compress) throws IOException {
     for (String key : arrays.keySet()) {
-      if (key.isEmpty() || key.contains("/") || key.contains("\\")) {
-        throw new IllegalArgumentException("bad .npz key '" + key + "' for " + file
-            + ": keys must be non-empty and contain no / or \\");
+      if (key.isEmpty() || key.startsWith("/") || key.endsWith("/") || key.contains("\\")
+          || ("/" + key + "/").contains("/../") || ("/" + key + "/").contains("/./")) {
+        throw new IllegalArgumentException("bad .npz key '" + key + "' for " + file + ": keys must be non-empty "
+            + "relative names ('/' separates folders, as numpy.savez writes them) without . or .. segments, a "
+            + "trailing / or a backslash");
       }
     }
     AtomicFiles.write(file, raw -> {

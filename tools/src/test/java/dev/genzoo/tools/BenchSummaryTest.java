@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,44 +26,29 @@ class BenchSummaryTest {
   @TempDir
   Path tmp;
 
-  private PrintStream savedOut;
-  private PrintStream savedErr;
-  private ByteArrayOutputStream out;
-  private ByteArrayOutputStream err;
+  private CliRun.Result last;
 
   @BeforeEach
   void capture() {
     System.setProperty("genzoo.home", tmp.resolve("home").toString());
-    savedOut = System.out;
-    savedErr = System.err;
   }
 
   @AfterEach
   void release() {
-    System.setOut(savedOut);
-    System.setErr(savedErr);
     System.clearProperty("genzoo.home");
   }
 
   private int genzoo(List<String> args) {
-    out = new ByteArrayOutputStream();
-    err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      return Main.run(args.toArray(String[]::new));
-    } finally {
-      System.setOut(savedOut);
-      System.setErr(savedErr);
-    }
+    last = CliRun.run(args.toArray(String[]::new));
+    return last.status();
   }
 
   private String stdout() {
-    return out.toString(StandardCharsets.UTF_8);
+    return last.out();
   }
 
   private String stderr() {
-    return err.toString(StandardCharsets.UTF_8);
+    return last.err();
   }
 
   private static final String BATCH = "2";

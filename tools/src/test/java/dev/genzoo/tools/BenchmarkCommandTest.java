@@ -14,11 +14,7 @@ import dev.genzoo.graphs.SampleOptions;
 import dev.genzoo.tools.metrics.TinyInceptionGraph;
 import dev.genzoo.zoo.Zoo;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -34,7 +30,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code genzoo benchmark} end to end on the embedded flow-mnist (28 x 28 x 1 samples) with the tiny stand-in for the
@@ -52,46 +47,28 @@ class BenchmarkCommandTest {
   @TempDir
   Path tmp;
 
-  private PrintStream savedOut;
-  private PrintStream savedErr;
   private String out;
   private String err;
 
   @BeforeEach
   void home() {
     System.setProperty("genzoo.home", tmp.resolve("home").toString());
-    savedOut = System.out;
-    savedErr = System.err;
   }
 
   @AfterEach
   void release() {
-    System.setOut(savedOut);
-    System.setErr(savedErr);
     System.clearProperty("genzoo.home");
   }
 
-  /** Runs the command as Main does (a one-line reason on standard error, exit 1), capturing both streams. */
+  /** Runs {@code genzoo benchmark ARGS} in-process, capturing both streams. */
   private int benchmark(String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      CommandLine cl = new CommandLine(new BenchmarkCommand());
-      cl.setErr(new PrintWriter(System.err, true));
-      cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-        cmd.getErr().println("genzoo benchmark: " + ex.getMessage());
-        cmd.getErr().flush();
-        return 1;
-      });
-      return cl.execute(args);
-    } finally {
-      System.setOut(savedOut);
-      System.setErr(savedErr);
-      out = o.toString(StandardCharsets.UTF_8);
-      err = e.toString(StandardCharsets.UTF_8);
-    }
+    String[] all = new String[args.length + 1];
+    all[0] = "benchmark";
+    System.arraycopy(args, 0, all, 1, args.length);
+    CliRun.Result r = CliRun.run(all);
+    out = r.out();
+    err = r.err();
+    return r.status();
   }
 
   @Test

@@ -15,7 +15,6 @@ import dev.genzoo.checkpoints.formats.TensorBundle;
 import dev.genzoo.checkpoints.formats.TensorSet;
 import dev.genzoo.graphs.Families;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +29,7 @@ class CheckpointCliTest {
   @TempDir
   Path tmp;
 
-  private ByteArrayOutputStream out;
-  private ByteArrayOutputStream err;
-  private final PrintStream savedOut = System.out;
-  private final PrintStream savedErr = System.err;
+  private CliRun.Result last;
 
   @BeforeEach
   void home() {
@@ -46,24 +42,16 @@ class CheckpointCliTest {
   }
 
   private int genzoo(String... args) {
-    out = new ByteArrayOutputStream();
-    err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      return Main.run(args);
-    } finally {
-      System.setOut(savedOut);
-      System.setErr(savedErr);
-    }
+    last = CliRun.run(args);
+    return last.status();
   }
 
   private String stdout() {
-    return out.toString(StandardCharsets.UTF_8);
+    return last.out();
   }
 
   private String stderr() {
-    return err.toString(StandardCharsets.UTF_8);
+    return last.err();
   }
 
   @Test

@@ -8,9 +8,6 @@ import dev.genzoo.data.Npy;
 import dev.genzoo.data.NpyArray;
 import dev.genzoo.data.Toys;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
@@ -27,45 +24,30 @@ class CliTest {
   @TempDir
   Path tmp;
 
-  private PrintStream savedOut;
-  private PrintStream savedErr;
-  private ByteArrayOutputStream out;
-  private ByteArrayOutputStream err;
+  private CliRun.Result last;
 
   @BeforeEach
   void capture() {
     System.setProperty("genzoo.home", tmp.resolve("home").toString());
-    savedOut = System.out;
-    savedErr = System.err;
   }
 
   @AfterEach
   void release() {
-    System.setOut(savedOut);
-    System.setErr(savedErr);
     System.clearProperty("genzoo.home");
   }
 
   /** Runs genzoo with arguments; returns the exit status, with stdout and stderr captured. */
   private int genzoo(String... args) {
-    out = new ByteArrayOutputStream();
-    err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    try {
-      return Main.run(args);
-    } finally {
-      System.setOut(savedOut);
-      System.setErr(savedErr);
-    }
+    last = CliRun.run(args);
+    return last.status();
   }
 
   private String stdout() {
-    return out.toString(StandardCharsets.UTF_8);
+    return last.out();
   }
 
   private String stderr() {
-    return err.toString(StandardCharsets.UTF_8);
+    return last.err();
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.genzoo.zoo;
 
+import dev.genzoo.checkpoints.BundlePaths;
+import dev.genzoo.checkpoints.CappedInputStream;
 import dev.genzoo.checkpoints.UnpackLimits;
 import dev.genzoo.io.AtomicFiles;
 import java.io.BufferedInputStream;
@@ -160,8 +162,9 @@ public final class Archives {
       throws IOException {
     try (InputStream raw = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
          InputStream plain = gzipped ? openGzip(archive, raw) : raw;
-         InputStream capped = new Capped(archive, plain, limits.maxTotalBytes() + limits.maxEntries() * (64L << 10)
-             + (1L << 20));
+         InputStream capped = new CappedInputStream(plain, CappedInputStream.capFor(limits),
+             cap -> new ArchiveLimitException("archive " + archive + " decompresses to more than " + cap
+                 + " bytes, beyond what the unpack limits allow"));
          TarArchiveInputStream tar = new TarArchiveInputStream(capped, "UTF-8")) {
       TarArchiveEntry e;
       while ((e = nextEntry(archive, tar)) != null) {
@@ -195,7 +198,7 @@ public final class Archives {
               + " bytes", null);
         }
       }
-      // Read to the end, so that a damaged gzip trailer (CRC-32, length) is detected; Capped bounds this.
+      // Read to the end, so that a damaged gzip trailer (CRC-32, length) is detected; CappedInputStream bounds this.
       byte[] buffer = new byte[BUFFER];
       InputStream rest = new ReadErrors(archive, capped);
       while (rest.read(buffer) >= 0) {
@@ -250,7 +253,7 @@ public final class Archives {
             + " entries (the limit)");
       }
       try {
-        return canonical(rawName);
+        return BundlePaths.canonicalEntry(rawName);
       } catch (IllegalArgumentException e) {
         throw unsafe(rawName, e.getMessage());
       }
@@ -341,43 +344,6 @@ public final class Archives {
     }
   }
 
-  /**
-   * The canonical form of an entry name: "." and empty segments dropped; absolute names, drive letters, ".."
-   * segments, backslashes and control characters refused.
-   *
-   * @throws IllegalArgumentException with the reason
-   */
-  static String canonical(String name) {
-    if (name == null || name.isEmpty()) {
-      throw new IllegalArgumentException("has an empty name");
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c == '\\') {
-        throw new IllegalArgumentException("contains a backslash");
-      }
-      if (c < 0x20 || c == 0x7f) {
-        throw new IllegalArgumentException("contains a control character");
-      }
-    }
-    if (name.startsWith("/")) {
-      throw new IllegalArgumentException("is an absolute path");
-    }
-    if (name.length() >= 2 && name.charAt(1) == ':' && Character.isLetter(name.charAt(0))) {
-      throw new IllegalArgumentException("starts with a drive letter");
-    }
-    List<String> kept = new ArrayList<>();
-    for (String segment : name.split("/")) {
-      if (segment.equals("..")) {
-        throw new IllegalArgumentException("has a '..' segment");
-      }
-      if (!segment.isEmpty() && !segment.equals(".")) {
-        kept.add(segment);
-      }
-    }
-    return String.join("/", kept);
-  }
-
   /** An archive over the unpack limits. */
   static final class ArchiveLimitException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -410,52 +376,6 @@ public final class Archives {
     @Override
     public void close() {
       // the tar stream is closed by its owner
-    }
-  }
-
-  /** Fails once more than {@code cap} bytes were read (a tar stream skipping or parsing unbounded data). */
-  private static final class Capped extends FilterInputStream {
-    private final Path archive;
-    private final long cap;
-    private long count;
-
-    Capped(Path archive, InputStream in, long cap) {
-      super(in);
-      this.archive = archive;
-      this.cap = cap;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        add(1);
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        add(n);
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      byte[] buffer = new byte[(int) Math.min(n, BUFFER)];
-      int read = read(buffer, 0, buffer.length);
-      return Math.max(read, 0);
-    }
-
-    private void add(int n) throws IOException {
-      count += n;
-      if (count > cap) {
-        throw new ArchiveLimitException("archive " + archive + " decompresses to more than " + cap
-            + " bytes, beyond what the unpack limits allow");
-      }
     }
   }
 

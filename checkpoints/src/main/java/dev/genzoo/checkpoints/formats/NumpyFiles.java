@@ -3,13 +3,10 @@ package dev.genzoo.checkpoints.formats;
 import dev.genzoo.data.Npy;
 import dev.genzoo.data.NpyArray;
 import dev.genzoo.data.Npz;
-import dev.genzoo.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * NumPy {@code .npy} and {@code .npz} files as {@link TensorSet}s, through graphs' {@link Npy} and {@link Npz}
@@ -117,35 +114,14 @@ public final class NumpyFiles {
    *     {@code \}, or has a {@code ..} path segment
    */
   public static void writeNpz(TensorSet tensors, Path file, boolean compress) throws IOException {
+    Map<String, NpyArray> arrays = new LinkedHashMap<>();
     for (NamedTensor t : tensors) {
-      String n = t.name();
-      if (n.isEmpty() || n.startsWith("/") || n.startsWith("\\") || n.endsWith("/") || n.contains("\\")
-          || ("/" + n + "/").contains("/../") || ("/" + n + "/").contains("/./")) {
-        throw new IllegalArgumentException("tensor name '" + n + "' of " + tensors.source() + " cannot be an .npz "
-            + "key (empty, absolute, a folder, or with . or .. segments or a backslash)");
-      }
-      toNpy(t);
+      arrays.put(t.name(), toNpy(t));
     }
-    AtomicFiles.write(file, raw -> {
-      ZipOutputStream zip = new ZipOutputStream(raw);
-      for (NamedTensor t : tensors) {
-        byte[] bytes = Npy.toBytes(toNpy(t));
-        ZipEntry e = new ZipEntry(t.name() + NPY);
-        if (compress) {
-          e.setMethod(ZipEntry.DEFLATED);
-        } else {
-          CRC32 crc = new CRC32();
-          crc.update(bytes);
-          e.setMethod(ZipEntry.STORED);
-          e.setSize(bytes.length);
-          e.setCompressedSize(bytes.length);
-          e.setCrc(crc.getValue());
-        }
-        zip.putNextEntry(e);
-        zip.write(bytes);
-        zip.closeEntry();
-      }
-      zip.finish();
-    });
+    try {
+      Npz.write(file, arrays, compress);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(tensors.source() + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -6,16 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.genzoo.data.Npy;
 import dev.genzoo.data.NpyArray;
-import dev.genzoo.tools.MetricsCommand;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code genzoo metrics}: each subcommand's last line is {@code NAME VALUE}, parses, and equals both the library's
@@ -42,24 +36,13 @@ class MetricsCommandTest {
     }
   }
 
-  /** Runs {@code genzoo metrics ARGS} in-process, with Main's error handling (one line naming the command). */
+  /** Runs {@code genzoo metrics ARGS} in-process through Main (one line naming the command on errors). */
   static Run metrics(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream savedOut = System.out;
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    try {
-      CommandLine cl = new CommandLine(new MetricsCommand());
-      cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-      cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-        cmd.getErr().println("genzoo " + cmd.getCommandName() + ": " + e.getMessage());
-        return 1;
-      });
-      int status = cl.execute(args);
-      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(savedOut);
-    }
+    String[] all = new String[args.length + 1];
+    all[0] = "metrics";
+    System.arraycopy(args, 0, all, 1, args.length);
+    dev.genzoo.tools.CliRun.Result r = dev.genzoo.tools.CliRun.run(all);
+    return new Run(r.status(), r.out(), r.err());
   }
 
   Path npy(String fixture, String key) throws Exception {
