@@ -4,9 +4,9 @@
 Builds the noise-conditional score networks of Song & Ermon (2019, "Generative Modeling by Estimating Gradients of
 the Data Distribution": CondRefineNetDilated, `--variant v1`) and Song & Ermon (2020, "Improved Techniques for
 Training Score-Based Generative Models": NCSNv2's RefineNet, `--variant v2`, the default), with the module structure
-of the authors' code (ermongroup/ncsn and ermongroup/ncsnv2). The network classes are those of genzoo's RefineNet
-test fixtures (graphs' src/test/resources/dev/genzoo/graphs/ncsn/make_fixtures.py), against whose outputs genzoo's
-network is tested; keep the two in step. It times two steps on the CPU, in fp32 or, with `--bf16`, with the forward
+of the authors' code (ermongroup/ncsn and ermongroup/ncsnv2). genzoo's RefineNet test fixtures (graphs'
+src/test/resources/dev/genzoo/graphs/ncsn/make_fixtures.py) load their networks from this file, so genzoo's network
+is tested against these very modules. It times two steps on the CPU, in fp32 or, with `--bf16`, with the forward
 passes under torch.autocast("cpu", dtype=torch.bfloat16):
 
   * train step: images uniform on [0, 1) (8-bit values / 256 plus uniform dequantisation, as the NCSN code feeds
