@@ -145,32 +145,63 @@ final class BenchCommand implements Callable<Integer> {
    * A family's bench as {@code --all} runs it: the training step and the sampling step at one precision, genzoo and
    * (where asked and available) the PyTorch peer, at {@link #batch}, {@link #warmup} and {@link #iters}.
    */
-  interface FamilyBench {
-    /** The family's name (its {@code --family} value). */
-    String family();
+  abstract static class FamilyBench {
+    final BenchCommand c;
+    private final String family;
+    private final String defaultPreset;
+    private final String tinyPreset;
+    private final boolean peerBf16;
+    private final boolean hasPeer;
+    private final String steps;
 
-    /** The preset timed by default: the CIFAR-10 one where the family has one. */
-    String defaultPreset();
-
-    /** The family's smallest image preset, for {@code --tiny}. */
-    String tinyPreset();
-
-    /** Whether the peer can run in bf16 (under {@code torch.autocast}); false also when there is no peer. */
-    boolean peerBf16();
-
-    /** Whether the family has a PyTorch peer at all. */
-    default boolean hasPeer() {
-      return true;
+    /**
+     * @param family the family's name (its {@code --family} value)
+     * @param defaultPreset the preset timed by default: the CIFAR-10 one where the family has one
+     * @param tinyPreset the family's smallest image preset, for {@code --tiny}
+     * @param peerBf16 whether the peer can run in bf16 (under {@code torch.autocast}); false when there is no peer
+     * @param hasPeer whether the family has a PyTorch peer at all
+     * @param steps what one training step and one sampling step are, a few words each, for the table's notes
+     */
+    FamilyBench(BenchCommand c, String family, String defaultPreset, String tinyPreset, boolean peerBf16,
+        boolean hasPeer, String steps) {
+      this.c = c;
+      this.family = family;
+      this.defaultPreset = defaultPreset;
+      this.tinyPreset = tinyPreset;
+      this.peerBf16 = peerBf16;
+      this.hasPeer = hasPeer;
+      this.steps = steps;
     }
 
-    /** What one training step and one sampling step are, a few words each, for the table's notes. */
-    String steps();
+    String family() {
+      return family;
+    }
+
+    String defaultPreset() {
+      return defaultPreset;
+    }
+
+    String tinyPreset() {
+      return tinyPreset;
+    }
+
+    boolean peerBf16() {
+      return peerBf16;
+    }
+
+    boolean hasPeer() {
+      return hasPeer;
+    }
+
+    String steps() {
+      return steps;
+    }
 
     /**
      * Times both steps of {@code preset} in genzoo (bf16: oneDNN auto mixed precision) and, when {@code torch}, in
      * the peer at the same precision.
      */
-    Measurement measure(String preset, boolean bf16, boolean torch) throws Exception;
+    abstract Measurement measure(String preset, boolean bf16, boolean torch) throws Exception;
   }
 
   /**

@@ -22,37 +22,11 @@ import org.tensorflow.types.TFloat32;
  * oneDNN auto-mixed-precision rewrite), each beside the same network in PyTorch (bench/ddpm_torch.py; bf16 under
  * torch.autocast) timed in the same invocation.
  */
-final class DdpmBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class DdpmBench extends BenchCommand.FamilyBench {
   DdpmBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "ddpm";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return true;
-  }
-
-  @Override
-  public String steps() {
-    return "train: L_simple at a random t, backward, clipping, Adam, EMA; sample: one ancestral step (a U-Net "
-        + "evaluation and the update)";
+    super(c, "ddpm", "cifar10", "tiny", true, true,
+        "train: L_simple at a random t, backward, clipping, Adam, EMA; sample: one ancestral step (a U-Net "
+            + "evaluation and the update)");
   }
 
   private DdpmConfig config(String preset) {

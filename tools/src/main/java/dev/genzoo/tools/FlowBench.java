@@ -21,36 +21,10 @@ import org.tensorflow.types.TFloat32;
  * default), beside the same architecture in PyTorch (bench/glow_torch.py, fp32 only) timed in the same invocation,
  * with GFLOP/s from the counted MACs.
  */
-final class FlowBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class FlowBench extends BenchCommand.FamilyBench {
   FlowBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "flow";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "glow-cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return false;
-  }
-
-  @Override
-  public String steps() {
-    return "train: bits/dim loss, backward, Adamax; sample: one full inverse pass from the priors (T = 1)";
+    super(c, "flow", "glow-cifar10", "tiny", false, true,
+        "train: bits/dim loss, backward, Adamax; sample: one full inverse pass from the priors (T = 1)");
   }
 
   private FlowConfig config(String preset) {

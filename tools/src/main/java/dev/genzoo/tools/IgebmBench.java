@@ -21,37 +21,11 @@ import org.tensorflow.types.TFloat32;
  * PyTorch (bench/igebm_torch.py) timed in the same invocation. fp32, or bf16 with {@code --bf16} on the genzoo side
  * (the peer has no bf16 mode and runs fp32).
  */
-final class IgebmBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class IgebmBench extends BenchCommand.FamilyBench {
   IgebmBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "ebm";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return false;
-  }
-
-  @Override
-  public String steps() {
-    return "train: one IGEBM step (replay-buffer draw, the preset's Langevin steps unrolled, contrastive loss with "
-        + "the L2 regulariser, Adam); sample: one Langevin step";
+    super(c, "ebm", "cifar10", "tiny", false, true,
+        "train: one IGEBM step (replay-buffer draw, the preset's Langevin steps unrolled, contrastive loss with "
+            + "the L2 regulariser, Adam); sample: one Langevin step");
   }
 
   private EbmConfig config(String preset) {

@@ -24,37 +24,11 @@ import org.tensorflow.types.TFloat32;
  * Langevin step; the network and its cost do not depend on the levels (NCSNv2 divides by sigma after the network;
  * NCSN v1's conditional norms gather one embedding row).
  */
-final class NcsnBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class NcsnBench extends BenchCommand.FamilyBench {
   NcsnBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "ncsn";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return true;
-  }
-
-  @Override
-  public String steps() {
-    return "train: denoising score matching at a random noise level per image, Adam, EMA; sample: one annealed "
-        + "Langevin step (a RefineNet evaluation and the update)";
+    super(c, "ncsn", "cifar10", "tiny", true, true,
+        "train: denoising score matching at a random noise level per image, Adam, EMA; sample: one annealed "
+            + "Langevin step (a RefineNet evaluation and the update)");
   }
 
   private NcsnConfig config(String preset, List<String> extra) {

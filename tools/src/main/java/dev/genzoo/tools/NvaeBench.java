@@ -19,37 +19,11 @@ import org.tensorflow.types.TFloat32;
  * the decoder at T = 1, without the BN readjustment), at a preset, beside the same network and step in PyTorch
  * (bench/nvae_torch.py, upstream NVAE's train.py loop) timed in the same invocation.
  */
-final class NvaeBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class NvaeBench extends BenchCommand.FamilyBench {
   NvaeBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "nvae";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return false;
-  }
-
-  @Override
-  public String steps() {
-    return "train: ELBO with KL balancing, spectral and BN regularisers, Adamax; sample: one ancestral pass through "
-        + "the decoder at T = 1 (no BN readjustment)";
+    super(c, "nvae", "cifar10", "tiny", false, true,
+        "train: ELBO with KL balancing, spectral and BN regularisers, Adamax; sample: one ancestral pass through "
+            + "the decoder at T = 1 (no BN readjustment)");
   }
 
   private NvaeConfig config(String preset) {

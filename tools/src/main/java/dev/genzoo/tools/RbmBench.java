@@ -18,42 +18,11 @@ import org.tensorflow.types.TFloat32;
  * half-sweep, each one Session.run, continuing the chain). No PyTorch peer: the model is a matrix product and a few
  * element-wise ops, and the timing is mostly per-call overhead.
  */
-final class RbmBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class RbmBench extends BenchCommand.FamilyBench {
   RbmBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "rbm";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "mnist";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return false;
-  }
-
-  @Override
-  public boolean hasPeer() {
-    return false;
-  }
-
-  @Override
-  public String steps() {
-    return "train: one contrastive divergence step (the preset's CD-k or PCD-k) and Adam; sample: one Gibbs sweep "
-        + "(no PyTorch peer; the family has no CIFAR-10 preset, so mnist is its default)";
+    super(c, "rbm", "mnist", "tiny", false, false,
+        "train: one contrastive divergence step (the preset's CD-k or PCD-k) and Adam; sample: one Gibbs sweep "
+            + "(no PyTorch peer; the family has no CIFAR-10 preset, so mnist is its default)");
   }
 
   private RbmConfig config(String preset) {

@@ -20,37 +20,11 @@ import org.tensorflow.types.TFloat32;
  * timed in the same invocation. --batch is the batch of each update, so an iteration consumes n_dis x batch real
  * images.
  */
-final class SnganBench implements BenchCommand.FamilyBench {
-  private final BenchCommand c;
-
+final class SnganBench extends BenchCommand.FamilyBench {
   SnganBench(BenchCommand c) {
-    this.c = c;
-  }
-
-  @Override
-  public String family() {
-    return "sngan";
-  }
-
-  @Override
-  public String defaultPreset() {
-    return "cifar10";
-  }
-
-  @Override
-  public String tinyPreset() {
-    return "tiny";
-  }
-
-  @Override
-  public boolean peerBf16() {
-    return true;
-  }
-
-  @Override
-  public String steps() {
-    return "train: one generator iteration (n_dis hinge-loss critic updates with Adam, then the generator update; "
-        + "images/s counts the n_dis x batch real images); sample: G on a batch of z";
+    super(c, "sngan", "cifar10", "tiny", true, true,
+        "train: one generator iteration (n_dis hinge-loss critic updates with Adam, then the generator update; "
+            + "images/s counts the n_dis x batch real images); sample: G on a batch of z");
   }
 
   private SnganConfig config(String preset) {
