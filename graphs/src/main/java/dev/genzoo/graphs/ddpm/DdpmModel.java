@@ -108,34 +108,41 @@ public final class DdpmModel extends ModelBase implements Exportable {
   }
 
   private void buildTraining() {
-    var t = config.training();
-    long[] shape = m.dataShape();
-    long[] batchShape = Tensors.batchShape(-1, shape);
+    long[] batchShape = Tensors.batchShape(-1, m.dataShape());
     Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
     Placeholder<TInt32> labels = m.numClasses() > 0
         ? tf.withName("labels").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1))) : null;
-    Operand<TFloating> x0 = toModelScale(Tensors.cast(tf, x, dt));
-    Operand<TInt32> n = tf.stridedSlice(tf.shape(x), org.tensorflow.ndarray.index.Indices.slice(0, 1));
-    Operand<TInt32> steps = tf.random.statelessRandomUniformInt(n, tf.math.add(seed, tf.constant(new long[] {0, 1})),
-        tf.constant(0), tf.constant(diffusion.timesteps()));
-    Operand<TFloating> noise = tf.random.statelessRandomNormal(tf.shape(x), tf.math.add(seed,
-        tf.constant(new long[] {0, 2})), dt);
+    buildTraining(config.training(), x, labels, seed, this::lossSimple, null);
+  }
+
+  /**
+   * L_simple (Ho et al. 2020, eq. 14) on a tower's rows: timesteps, noise and label dropout are drawn for the whole
+   * batch and sliced, so any split of the batch trains as one device does (up to dropout masks, drawn per tower).
+   */
+  private TowerLoss lossSimple(Tower tower) {
+    Operand<TFloating> x0 = toModelScale(Tensors.cast(tf, tower.x(), dt));
+    Operand<TInt64> seed = tower.seed();
+    Operand<TInt32> n = tower.globalCount(tf);
+    Operand<TInt32> steps = tower.slice(tf, tf.random.statelessRandomUniformInt(n, tf.math.add(seed,
+        tf.constant(new long[] {0, 1})), tf.constant(0), tf.constant(diffusion.timesteps())));
+    Operand<TFloating> noise = tower.slice(tf, tf.random.statelessRandomNormal(tower.globalShape(tf),
+        tf.math.add(seed, tf.constant(new long[] {0, 2})), dt));
     Operand<TFloating> xt = diffusion.qSample(tf, x0, steps, noise);
     Operand<TInt32> y = null;
-    if (labels != null) {
+    if (tower.labels() != null) {
       // Label dropout for classifier-free guidance: with probability p_uncond train on the "no label" class.
-      Operand<TFloating> u = tf.random.statelessRandomUniform(n, tf.math.add(seed, tf.constant(new long[] {0, 3})),
-          dt);
+      Operand<TFloating> u = tower.slice(tf, tf.random.statelessRandomUniform(n, tf.math.add(seed,
+          tf.constant(new long[] {0, 3})), dt));
       y = tf.select(tf.math.less(u, Tensors.constant(tf, dt, m.classDropProb())),
-          tf.fill(n, tf.constant(m.numClasses())), labels);
+          tf.fill(tf.shape(tower.labels()), tf.constant(m.numClasses())), tower.labels());
     }
     Operand<TFloating> eps = net(tf, xt, steps, y, m.dropout() > 0 ? tf.math.add(seed, tf.constant(new long[] {0, 4}))
         : null);
     Operand<TFloating> loss = Tensors.mean(tf, GaussianDiffusion.lossSimple(tf, noise, eps), 0);
     Map<String, Operand<TFloating>> metrics = new LinkedHashMap<>();
     metrics.put("mse", loss);
-    buildTraining(t, new Objective(x, labels, seed, loss, metrics, Pass.training(), null));
+    return new TowerLoss(loss, metrics, Pass.training());
   }
 
   /** 8-bit images (values in [0, 256)) to the model's [-1, 1] grid k / 127.5 - 1; points unchanged. */

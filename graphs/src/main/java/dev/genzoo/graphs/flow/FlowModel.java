@@ -104,7 +104,11 @@ public final class FlowModel extends ModelBase implements Exportable {
 
   /** log p(x) = log p(z) + log|det| of the flow + log|det| of the preprocessing. */
   private Operand<TFloating> total(FlowNet.Forward f) {
-    return tf.math.add(tf.math.add(f.logPrior(), f.logDet()), logDetPre);
+    return total(f, logDetPre);
+  }
+
+  private Operand<TFloating> total(FlowNet.Forward f, Operand<TFloating> logDetPreprocess) {
+    return tf.math.add(tf.math.add(f.logPrior(), f.logDet()), logDetPreprocess);
   }
 
   /**
@@ -230,15 +234,30 @@ public final class FlowModel extends ModelBase implements Exportable {
 
   private void buildTraining() {
     var t = config.training();
+    Op dataInit = null;
+    if (planar == null && t.initBatchSize() > 0) {
+      Pass init = Pass.dataInit();
+      net.forward(tf, init, y);
+      dataInit = TrainGraph.dataInitOp(tf, init);
+    }
+    buildTraining(t, x, null, seed, this::towerLoss, dataInit);
+  }
+
+  /**
+   * A tower's loss: the negative log-likelihood of its rows (bits/dim for images), or for a planar flow the reverse
+   * KL to the target estimated with base samples drawn for the whole batch and sliced.
+   */
+  private TowerLoss towerLoss(Tower tower) {
+    var t = config.training();
     Map<String, Operand<TFloating>> metrics = new LinkedHashMap<>();
     Pass pass = Pass.training();
     Operand<TFloating> loss;
-    Op dataInit = null;
     if (planar != null) {
       // Reverse KL to the target: E_q[log q(x) - log p*(x)], estimated with a batch of base samples.
       long[] shape = m.dataShape();
       List<Operand<TInt32>> dims = List.of(tf.constant(new int[] {t.batchSize()}), tf.constant(toInts(shape)));
-      Operand<TFloating> z0 = tf.random.statelessRandomNormal(tf.concat(dims, tf.constant(0)), seed, dt);
+      Operand<TFloating> z0 = tower.slice(tf, tf.random.statelessRandomNormal(tf.concat(dims, tf.constant(0)),
+          tower.seed(), dt));
       Operand<TFloating>[] zl = planar.forward(tf, z0);
       Operand<TFloating> logQ = tf.math.sub(
           Tensors.sum(tf, Tensors.standardNormalLogDensity(tf, dt, z0), 1), zl[1]);
@@ -246,8 +265,9 @@ public final class FlowModel extends ModelBase implements Exportable {
       loss = Tensors.mean(tf, tf.math.sub(logQ, logP), 0);
       metrics.put("reverse_kl", loss);
     } else {
-      FlowNet.Forward f = net.forward(tf, pass, y);
-      Operand<TFloating> nll = tf.math.neg(total(f));
+      Operand<TFloating>[] pre = preprocess(Tensors.cast(tf, tower.x(), dt));
+      FlowNet.Forward f = net.forward(tf, pass, pre[0]);
+      Operand<TFloating> nll = tf.math.neg(total(f, pre[1]));
       if (m.isImage()) {
         loss = Tensors.mean(tf, tf.math.div(nll, c(m.dims() * Math.log(2))), 0);
         metrics.put("bpd", loss);
@@ -255,13 +275,8 @@ public final class FlowModel extends ModelBase implements Exportable {
         loss = Tensors.mean(tf, nll, 0);
         metrics.put("nll", loss);
       }
-      if (t.initBatchSize() > 0) {
-        Pass init = Pass.dataInit();
-        net.forward(tf, init, y);
-        dataInit = TrainGraph.dataInitOp(tf, init);
-      }
     }
-    buildTraining(t, new Objective(x, null, seed, loss, metrics, pass, dataInit));
+    return new TowerLoss(loss, metrics, pass);
   }
 
   public FlowConfig flowConfig() {

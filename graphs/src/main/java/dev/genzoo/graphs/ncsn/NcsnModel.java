@@ -91,24 +91,31 @@ public final class NcsnModel extends ModelBase implements Exportable {
   }
 
   private void buildTraining() {
-    long[] shape = m.dataShape();
-    long[] batchShape = Tensors.batchShape(-1, shape);
+    long[] batchShape = Tensors.batchShape(-1, m.dataShape());
     Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
-    Operand<TFloating> data = Tensors.cast(tf, x, dt);
+    buildTraining(config.training(), x, null, seed, this::dsmLoss, null);
+  }
+
+  /**
+   * Denoising score matching over the noise levels (Song and Ermon 2019, eq. 5) on a tower's rows; the levels and the
+   * noise are drawn for the whole batch and sliced, so any split of the batch trains as one device does.
+   */
+  private TowerLoss dsmLoss(Tower tower) {
+    Operand<TFloating> data = Tensors.cast(tf, tower.x(), dt);
     if (m.isImage()) {
       // 8-bit values (dequantised by the batch source or not) to [0, 1].
       data = tf.math.div(data, Tensors.constant(tf, dt, 256));
     }
-    Operand<TInt32> n = tf.stridedSlice(tf.shape(x), org.tensorflow.ndarray.index.Indices.slice(0, 1));
-    Operand<TInt32> index = tf.random.statelessRandomUniformInt(n, tf.math.add(seed, tf.constant(new long[] {0, 1})),
-        tf.constant(0), tf.constant(levels.size()));
-    Operand<TFloating> z = tf.random.statelessRandomNormal(tf.shape(x), tf.math.add(seed,
-        tf.constant(new long[] {0, 2})), dt);
+    Operand<TInt64> seed = tower.seed();
+    Operand<TInt32> index = tower.slice(tf, tf.random.statelessRandomUniformInt(tower.globalCount(tf),
+        tf.math.add(seed, tf.constant(new long[] {0, 1})), tf.constant(0), tf.constant(levels.size())));
+    Operand<TFloating> z = tower.slice(tf, tf.random.statelessRandomNormal(tower.globalShape(tf), tf.math.add(seed,
+        tf.constant(new long[] {0, 2})), dt));
     Operand<TFloating> loss = Tensors.mean(tf, levels.dsmLoss(tf, this::score, data, index, z), 0);
     Map<String, Operand<TFloating>> metrics = new LinkedHashMap<>();
     metrics.put("dsm", loss);
-    buildTraining(config.training(), new Objective(x, null, seed, loss, metrics, Pass.training(), null));
+    return new TowerLoss(loss, metrics, Pass.training());
   }
 
   /**

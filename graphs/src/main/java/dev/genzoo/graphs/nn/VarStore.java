@@ -88,6 +88,7 @@ public final class VarStore {
   private final Map<String, Var> vars = new LinkedHashMap<>();
   private final Map<Output<?>, Var> byRead = new java.util.HashMap<>();
   private final Map<Output<?>, Var> byRef = new java.util.HashMap<>();
+  private VariablePlacement placement;
 
   /**
    * @param dtype the floating type of the model (float32 normally; float64 for numerical tests)
@@ -102,6 +103,26 @@ public final class VarStore {
     this.tf = Ops.create(graph);
     this.dtype = (Class<TFloating>) dtype;
     this.seed = seed;
+  }
+
+  /**
+   * Where variables created from now on live (a parameter-server task, the CPU that holds the shared copy for
+   * several towers): each variable's op, its {@code /read} and its initialiser get the device the placement chooses.
+   * Null (the default) leaves placement to TensorFlow.
+   */
+  public void placeVariables(VariablePlacement p) {
+    this.placement = p;
+  }
+
+  /** Chooses a device for each variable (by name and size in bytes); null for TensorFlow's default. */
+  @FunctionalInterface
+  public interface VariablePlacement {
+    String deviceFor(String name, long bytes);
+  }
+
+  /** The device a variable was placed on ("" for TensorFlow's default). */
+  public String deviceOf(String name) {
+    return ((GraphOperation) get(name).ref().op()).device();
   }
 
   public Graph graph() {
@@ -182,13 +203,20 @@ public final class VarStore {
     if (vars.containsKey(name)) {
       throw new IllegalStateException("variable '" + name + "' is created twice: a layer name is used twice in one scope");
     }
-    GraphOperation op = graph.opBuilder("VariableV2", name, tf.scope())
+    String device = null;
+    if (placement != null) {
+      long bytes = Math.max(1, shape.size()) * (type == TFloat64.class || type == org.tensorflow.types.TInt64.class
+          ? 8 : 4);
+      device = placement.deviceFor(name, bytes);
+    }
+    Ops at = device == null ? tf : tf.withDevice(DeviceSpecs.parse(device));
+    GraphOperation op = graph.opBuilder("VariableV2", name, at.scope())
         .setAttr("shape", shape)
         .setAttr("dtype", TensorTypeRegistry.find(type).dataType())
         .build();
     Output<T> ref = op.output(0);
-    Output<T> read = graph.opBuilder("Identity", name + "/read", tf.scope()).addInput(ref).build().output(0);
-    Op assign = tf.assign(ref, initial);
+    Output<T> read = graph.opBuilder("Identity", name + "/read", at.scope()).addInput(ref).build().output(0);
+    Op assign = at.assign(ref, initial);
     Var v = new Var(name, ref, read, shape, type, kind, assign);
     vars.put(name, v);
     byRead.put(read, v);

@@ -141,17 +141,28 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel, E
   }
 
   private void buildTraining() {
-    var tc = config.training();
-    var obj = config.objective();
     long[] batchShape = Tensors.batchShape(-1, m.dataShape());
     Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(batchShape)));
     Placeholder<TInt64> seed = tf.withName("seed").placeholder(TInt64.class, Placeholder.shape(Shape.of(2)));
+    globalStep();
+    buildTraining(config.training(), x, null, seed, this::towerLoss, null);
+  }
+
+  /**
+   * The negative ELBO with KL warm-up and balancing (Vahdat and Kautz 2020, section 3) on a tower's rows. The dynamic
+   * binarisation is drawn for the whole batch and sliced; the posterior samples and the BatchNorm statistics are the
+   * tower's own (NVAE's own multi-GPU training synchronises BatchNorm; genzoo's towers do not).
+   */
+  private TowerLoss towerLoss(Tower tower) {
+    var tc = config.training();
+    var obj = config.objective();
     Output<TInt64> step = globalStep();
-    Operand<TFloating> xs = Tensors.cast(tf, x, dt);
+    Operand<TInt64> seed = tower.seed();
+    Operand<TFloating> xs = Tensors.cast(tf, tower.x(), dt);
     if (m.likelihood() == NvaeConfig.Likelihood.BERNOULLI) {
       // dynamic binarisation: pixel = 1 with probability x / 255
-      Operand<TFloating> u = tf.random.statelessRandomUniform(tf.shape(xs), tf.math.add(seed, tf.constant(
-          new long[] {0, 3})), dt);
+      Operand<TFloating> u = tower.slice(tf, tf.random.statelessRandomUniform(tower.globalShape(tf),
+          tf.math.add(seed, tf.constant(new long[] {0, 3})), dt));
       xs = tf.math.mul(tf.dtypes.cast(tf.math.less(u, tf.math.div(clip8(xs), c(255))), dt), c(255));
     }
     Pass pass = Pass.training();
@@ -184,7 +195,7 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel, E
       metrics.put("bn_max", bnLoss);
       loss = tf.math.add(loss, tf.math.mul(c(obj.spectralRegularization()), tf.math.add(spectral, bnLoss)));
     }
-    buildTraining(tc, new Objective(x, null, seed, loss, metrics, pass, null));
+    return new TowerLoss(loss, metrics, pass);
   }
 
   /**
@@ -207,10 +218,13 @@ public final class NvaeModel extends ModelBase implements LatentVariableModel, E
       long cols = ws.get(0).shape().get(1);
       Operand<TFloating> w = tf.stack(ws);
       String prefix = "nvae/spectral_regularizer/" + e.getKey() + "/";
-      Output<TFloating> uRef = store.create(prefix + "u", new long[] {ws.size(), rows}, VarStore.Kind.OPTIMIZER,
-          normalized(Initializer.normal(1)));
-      Output<TFloating> vRef = store.create(prefix + "v", new long[] {ws.size(), cols}, VarStore.Kind.OPTIMIZER,
-          normalized(Initializer.normal(1)));
+      // Towers share the vectors: the first creates them, every tower iterates from them, tower 0's update is run.
+      Output<TFloating> uRef = store.contains(prefix + "u") ? store.get(prefix + "u").as()
+          : store.create(prefix + "u", new long[] {ws.size(), rows}, VarStore.Kind.OPTIMIZER,
+              normalized(Initializer.normal(1)));
+      Output<TFloating> vRef = store.contains(prefix + "v") ? store.get(prefix + "v").as()
+          : store.create(prefix + "v", new long[] {ws.size(), cols}, VarStore.Kind.OPTIMIZER,
+              normalized(Initializer.normal(1)));
       Operand<TFloating> u = store.read(uRef);
       Operand<TFloating> v = store.read(vRef);
       Operand<TFloating> wFixed = tf.stopGradient(w);

@@ -48,14 +48,26 @@ public final class Optimizers {
    */
   public static Step minimize(VarStore store, String slotScope, TrainingConfig cfg, Operand<TFloating> loss,
       List<Var> vars, List<Operand<?>> reads, Operand<TInt64> step) {
-    Ops tf = store.tf();
-    Class<TFloating> dt = store.dtype();
     if (reads.size() != vars.size()) {
       throw new IllegalArgumentException(vars.size() + " variables but " + reads.size() + " reads");
     }
+    List<Operand<TFloating>> grads = gradients(store.tf(), loss, vars, reads);
+    return applyGradients(store, slotScope, cfg, vars, grads, step);
+  }
+
+  /** The gradient of {@code loss} with respect to each variable's read, built with {@code tf} (its name scope). */
+  public static List<Operand<TFloating>> gradients(Ops tf, Operand<TFloating> loss, List<Var> vars) {
+    List<Operand<?>> reads = new ArrayList<>();
+    for (Var v : vars) {
+      reads.add(v.read());
+    }
+    return gradients(tf, loss, vars, reads);
+  }
+
+  private static List<Operand<TFloating>> gradients(Ops tf, Operand<TFloating> loss, List<Var> vars,
+      List<Operand<?>> reads) {
     requireConnected(loss, vars, reads);
-    List<Operand<?>> xs = new ArrayList<>(reads);
-    Gradients g = tf.gradients(loss, xs);
+    Gradients g = tf.gradients(loss, new ArrayList<>(reads));
     List<Operand<TFloating>> grads = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
       @SuppressWarnings("unchecked")
@@ -65,6 +77,17 @@ public final class Optimizers {
       }
       grads.add(gi);
     }
+    return grads;
+  }
+
+  /**
+   * Optional global-norm clipping of {@code grads} (one per variable), the learning-rate schedule, and one optimiser
+   * update of {@code vars}.
+   */
+  public static Step applyGradients(VarStore store, String slotScope, TrainingConfig cfg, List<Var> vars,
+      List<Operand<TFloating>> grads, Operand<TInt64> step) {
+    Ops tf = store.tf();
+    Class<TFloating> dt = store.dtype();
     Operand<TFloating> norm = globalNorm(tf, dt, grads);
     if (cfg.gradClipNorm() > 0) {
       Operand<TFloating> clip = Tensors.constant(tf, dt, cfg.gradClipNorm());

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.tensorflow.Session;
+import org.tensorflow.exceptions.TensorFlowException;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -202,43 +203,112 @@ public final class Trainer {
     double lastGoodLoss = Double.NaN;
     long lastGoodStep = startStep;
     Path lastCheckpoint = resumeFrom;
+    long checkpointedStep = resumeFrom == null ? -1 : startStep;
+    int failuresWithoutProgress = 0;
     try (Progress progress = Progress.start("train", startStep, end, "steps", opt.progress())) {
       for (long step = startStep; step < total; step++) {
-        Batch batch = data.batch(step, cfg.batchSize() * g.batchesPerStep());
-        double[] values = runStep(s, batch, step, metricNames);
-        lastLoss = values[0];
         long done = step + 1;
-        if (!allFinite(values)) {
-          String which = Double.isFinite(values[0]) ? "a metric (" + describe(metricNames, values) + ")" : "the loss";
-          throw new TrainingDivergedException(which + " became " + values[0] + " at step " + done + " (the last "
-              + "finite loss was " + lastGoodLoss + " at step " + lastGoodStep + "); training stopped. "
-              + (lastCheckpoint == null ? "No checkpoint was written yet."
-                  : "The last good checkpoint is " + lastCheckpoint + "; resume from it with --resume, perhaps with "
-                      + "a lower learning rate (--set training.optimizer.learningRate=...)."), done);
-        }
-        lastGoodLoss = lastLoss;
-        lastGoodStep = done;
-        lossLog.add(done, values, (System.nanoTime() - t0) / 1e9);
-        if (done % Math.max(1, opt.logEvery()) == 0 || done == total) {
+        try {
+          Batch batch = data.batch(step, cfg.batchSize() * g.batchesPerStep());
+          double[] values = runStep(s, batch, step, metricNames);
+          lastLoss = values[0];
+          if (!allFinite(values)) {
+            String which = Double.isFinite(values[0]) ? "a metric (" + describe(metricNames, values) + ")"
+                : "the loss";
+            throw new TrainingDivergedException(which + " became " + values[0] + " at step " + done + " (the last "
+                + "finite loss was " + lastGoodLoss + " at step " + lastGoodStep + "); training stopped. "
+                + (lastCheckpoint == null ? "No checkpoint was written yet."
+                    : "The last good checkpoint is " + lastCheckpoint + "; resume from it with --resume, perhaps "
+                        + "with a lower learning rate (--set training.optimizer.learningRate=...)."), done);
+          }
+          lastGoodLoss = lastLoss;
+          lastGoodStep = done;
+          lossLog.add(done, values, (System.nanoTime() - t0) / 1e9);
+          if (done % Math.max(1, opt.logEvery()) == 0 || done == total) {
+            lossLog.flush();
+          }
+          progress.message(String.format("loss %.4f", lastLoss));
+          progress.stepTo(done);
+          boolean last = done == total;
+          if (last || (opt.checkpointEvery() > 0 && done % opt.checkpointEvery() == 0)) {
+            lastCheckpoint = checkpoint(s, done, lastLoss);
+            checkpointedStep = done;
+            lossLog.flush();
+            drawLossCurve();
+          }
+          if (opt.sampleEvery() >= 0 && (last || (opt.sampleEvery() > 0 && done % opt.sampleEvery() == 0))) {
+            drawSamples(done);
+          }
+          failuresWithoutProgress = 0;
+        } catch (TensorFlowException e) {
+          if (!(model instanceof ModelBase mb) || !mb.isClustered() || !recoverable(e)
+              || ++failuresWithoutProgress > MAX_FAILURES_WITHOUT_PROGRESS) {
+            throw e;
+          }
           lossLog.flush();
+          long at = recover(mb, e, done);
+          s = model.session();
+          if (at < done - 1) {
+            lossLog.close();
+            truncateLog(at);
+            lossLog = new LossLog(opt.outDir().resolve("loss.csv"), metricNames);
+          }
+          progress.stepTo(at);
+          step = at - 1;
         }
-        progress.message(String.format("loss %.4f", lastLoss));
-        progress.stepTo(done);
-        boolean last = done == total;
-        if (last || (opt.checkpointEvery() > 0 && done % opt.checkpointEvery() == 0)) {
-          lastCheckpoint = checkpoint(s, done, lastLoss);
-          lossLog.flush();
-          drawLossCurve();
-        }
-        if (opt.sampleEvery() >= 0 && (last || (opt.sampleEvery() > 0 && done % opt.sampleEvery() == 0))) {
-          drawSamples(done);
-        }
+      }
+      if (checkpointedStep != total && readStep() == total) {
+        // the final step ran but its checkpoint was interrupted by a task failure: write it now
+        lastCheckpoint = checkpoint(s, total, lastLoss);
       }
     } finally {
       lossLog.close();
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     return new Result(total, lastLoss, lastCheckpoint, seconds, (total - startStep) / seconds, startStep);
+  }
+
+  private static final int MAX_FAILURES_WITHOUT_PROGRESS = 20;
+
+  /** How long the chief waits for a failed cluster task to come back (ms); {@code genzoo.cluster.reconnectTimeoutMs}. */
+  private static long reconnectTimeoutMs() {
+    return Long.getLong("genzoo.cluster.reconnectTimeoutMs", 600_000L);
+  }
+
+  /** Errors of a cluster task going away, as opposed to errors of the graph or the data. */
+  private static boolean recoverable(TensorFlowException e) {
+    return !(e instanceof org.tensorflow.exceptions.TFInvalidArgumentException
+        || e instanceof org.tensorflow.exceptions.TFResourceExhaustedException
+        || e instanceof org.tensorflow.exceptions.TFUnimplementedException);
+  }
+
+  /**
+   * After a cluster task failed mid-step: waits for the cluster to answer again and returns the step to continue
+   * from. The variables live on the parameter servers, so a restarted worker costs only the step it interrupted
+   * (which did not apply: the update needs every tower's gradient); a restarted parameter server lost them, and the
+   * newest checkpoint is restored (or training starts over when there is none).
+   */
+  private long recover(ModelBase mb, TensorFlowException e, long failedStep) throws IOException {
+    String why = String.valueOf(e.getMessage());
+    log.accept("step " + failedStep + " failed (" + why.lines().filter(l -> !l.isBlank()).findFirst().orElse(why)
+        + "); waiting for the cluster to answer");
+    boolean initialised = mb.reconnect(reconnectTimeoutMs());
+    Session s = mb.session();
+    if (!initialised) {
+      mb.reinitialize();
+      Path ckpt = latestCheckpoint(opt.outDir());
+      if (ckpt != null) {
+        stateSaver().restore(s, ckpt.resolve("variables"));
+        log.accept("a parameter server restarted without the variables; restored " + ckpt.getFileName());
+      } else {
+        initialise(s);
+        log.accept("a parameter server restarted without the variables and there is no checkpoint yet; starting "
+            + "again from step 0");
+      }
+    }
+    long at = readStep();
+    log.accept("the cluster answers again; continuing at step " + at);
+    return at;
   }
 
   private Saver stateSaver() {
@@ -327,6 +397,12 @@ public final class Trainer {
     run.put("data", data.describe());
     run.put("seed", opt.seed());
     run.put("initWeights", opt.initWeights() == null ? null : opt.initWeights().toString());
+    if (model instanceof ModelBase mb) {
+      root.set("runtime", mb.runtimeOptions().toJson());
+      if (mb.runtimeOptions().cluster() != null) {
+        run.put("cluster", mb.runtimeOptions().cluster().spec());
+      }
+    }
     AtomicFiles.writeString(opt.outDir().resolve("config.json"), Configs.JSON.writeValueAsString(root));
   }
 
