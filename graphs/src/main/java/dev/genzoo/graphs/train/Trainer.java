@@ -277,9 +277,8 @@ public final class Trainer {
 
   /** Errors of a cluster task going away, as opposed to errors of the graph or the data. */
   private static boolean recoverable(TensorFlowException e) {
-    return !(e instanceof org.tensorflow.exceptions.TFInvalidArgumentException
-        || e instanceof org.tensorflow.exceptions.TFResourceExhaustedException
-        || e instanceof org.tensorflow.exceptions.TFUnimplementedException);
+    // (invalid arguments and unimplemented ops come as IllegalArgumentException and UnsupportedOperationException)
+    return !(e instanceof org.tensorflow.exceptions.TFResourceExhaustedException);
   }
 
   /**
