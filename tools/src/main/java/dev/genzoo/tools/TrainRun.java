@@ -6,7 +6,10 @@ import dev.genzoo.checkpoints.BundleManifest;
 import dev.genzoo.checkpoints.Bundles;
 import dev.genzoo.data.BatchSource;
 import dev.genzoo.data.LoadedData;
+import dev.genzoo.graphs.Cluster;
+import dev.genzoo.graphs.ClusterServer;
 import dev.genzoo.graphs.Configs;
+import dev.genzoo.graphs.RuntimeOptions;
 import dev.genzoo.graphs.GenerativeModel;
 import dev.genzoo.graphs.ModelFamily;
 import dev.genzoo.graphs.ModelOptions;
@@ -71,6 +74,21 @@ final class TrainRun {
   @Option(names = "--no-progress", description = "plain log lines instead of a progress bar")
   boolean noProgress;
 
+  @Option(names = "--cluster", paramLabel = "ps=HOST:PORT,...;worker=HOST:PORT,...", description = "train on "
+      + "TensorFlow's gRPC runtime: run the same command on every task with its --job and --task; variables live on "
+      + "the ps tasks, worker 0 (the chief) runs the loop and writes checkpoints, samples and the bundle")
+  String cluster;
+
+  @Option(names = "--job", defaultValue = "worker", description = "this task's job in --cluster: ps or worker")
+  String job;
+
+  @Option(names = "--task", defaultValue = "0", description = "this task's index in its job")
+  int task;
+
+  @Option(names = "--op-timeout", defaultValue = "600", paramLabel = "SECONDS", description = "in a cluster, how "
+      + "long one step may wait for a task before the chief reconnects")
+  long opTimeoutSeconds;
+
   @Mixin
   FolderOptions folder;
 
@@ -81,6 +99,35 @@ final class TrainRun {
    * @param parent the bundle fine-tuning starts from, or null
    */
   int run(ModelFamily family, JsonNode config, Bundle parent, String[] argv, RuntimeMixin runtime) throws Exception {
+    RuntimeOptions rt = runtime.options();
+    ClusterServer server = null;
+    if (cluster != null) {
+      Cluster c = Cluster.parse(cluster, job, task);
+      server = ClusterServer.start(c);
+      if (!c.isChief()) {
+        System.err.println(job + " task " + task + " serving at " + c.address() + "; waiting for the chief (worker 0 "
+            + "at " + c.jobs().get("worker").get(0) + ") to finish");
+        server.awaitRelease();
+        System.err.println(job + " task " + task + ": the chief finished; exiting");
+        return 0;
+      }
+      rt = rt.withCluster(c, opTimeoutSeconds * 1000);
+      System.err.println("chief of " + c.spec() + ": variables on " + c.psTasks() + " ps task(s), "
+          + rt.towerDevices().size() + " tower(s) on " + c.workers() + " worker(s)");
+    }
+    int status = train(family, config, parent, argv, rt);
+    if (server != null && finished) {
+      // Only a finished run releases the other tasks: after a failure or --until-step the parameter servers keep
+      // serving, and the chief continues with --resume.
+      server.releaseOthers(10_000, System.err::println);
+    }
+    return status;
+  }
+
+  private boolean finished;
+
+  private int train(ModelFamily family, JsonNode config, Bundle parent, String[] argv, RuntimeOptions rt)
+      throws Exception {
     Path configFile = out.resolve("config.json");
     if (resume && Files.exists(configFile) && Trainer.latestCheckpoint(out) != null) {
       JsonNode saved = Configs.JSON.readTree(configFile.toFile()).path("config");
@@ -102,7 +149,7 @@ final class TrainRun {
     Trainer.Options opt = new Trainer.Options(out, seed, checkpointEvery, sampleEvery, 64, 10, 3, resume,
         !noProgress, parent == null ? null : parent.checkpointPrefix(), untilStep);
     String bundleName = name != null ? name : out.toAbsolutePath().normalize().getFileName().toString();
-    try (GenerativeModel model = family.create(config, new ModelOptions(true, seed, runtime.options(),
+    try (GenerativeModel model = family.create(config, new ModelOptions(true, seed, rt,
         org.tensorflow.types.TFloat32.class))) {
       System.err.printf("%s: %s parameters, data %s%n", family.name(), Format.count(model.parameterCount()),
           source.describe());
@@ -113,6 +160,7 @@ final class TrainRun {
         System.err.println("stopped at step " + r.step() + " of " + training.steps() + "; continue with --resume");
         return 0;
       }
+      finished = true;
       // Evaluate the weights the bundle ships: the EMA averages (saveWeights writes them under the weights' names).
       var ema = model.trainGraph().ema();
       if (ema != null) {

@@ -204,7 +204,7 @@ public final class Trainer {
     long lastGoodStep = startStep;
     Path lastCheckpoint = resumeFrom;
     long checkpointedStep = resumeFrom == null ? -1 : startStep;
-    int failuresWithoutProgress = 0;
+    long failingSince = 0;
     try (Progress progress = Progress.start("train", startStep, end, "steps", opt.progress())) {
       for (long step = startStep; step < total; step++) {
         long done = step + 1;
@@ -239,12 +239,15 @@ public final class Trainer {
           if (opt.sampleEvery() >= 0 && (last || (opt.sampleEvery() > 0 && done % opt.sampleEvery() == 0))) {
             drawSamples(done);
           }
-          failuresWithoutProgress = 0;
+          failingSince = 0;
         } catch (TensorFlowException e) {
+          long now = System.nanoTime();
+          failingSince = failingSince == 0 ? now : failingSince;
           if (!(model instanceof ModelBase mb) || !mb.isClustered() || !recoverable(e)
-              || ++failuresWithoutProgress > MAX_FAILURES_WITHOUT_PROGRESS) {
+              || (now - failingSince) / 1_000_000L > reconnectTimeoutMs()) {
             throw e;
           }
+          sleepQuietly(1000);
           lossLog.flush();
           long at = recover(mb, e, done);
           s = model.session();
@@ -268,7 +271,13 @@ public final class Trainer {
     return new Result(total, lastLoss, lastCheckpoint, seconds, (total - startStep) / seconds, startStep);
   }
 
-  private static final int MAX_FAILURES_WITHOUT_PROGRESS = 20;
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
   /** How long the chief waits for a failed cluster task to come back (ms); {@code genzoo.cluster.reconnectTimeoutMs}. */
   private static long reconnectTimeoutMs() {
