@@ -51,7 +51,7 @@ public abstract class ModelBase implements GenerativeModel {
   private Saver weightsSaver;
   private Saver weightsRestorer;
   private Saver stateSaver;
-  private org.tensorflow.op.core.IsVariableInitialized stepInitialized;
+  private Operand<org.tensorflow.types.TBool> allInitialized;
   private Op initOp;
 
   private final String family;
@@ -345,8 +345,13 @@ public abstract class ModelBase implements GenerativeModel {
     }
     Op init = store.initializer();
     this.initOp = init;
-    if (store.contains("global_step")) {
-      this.stepInitialized = tf.isVariableInitialized(store.get("global_step").<TInt64>as());
+    if (isClustered()) {
+      // every variable, so that a parameter server restarted without its share of them is noticed
+      List<Operand<org.tensorflow.types.TBool>> flags = new ArrayList<>();
+      for (Var v : store.all()) {
+        flags.add(tf.isVariableInitialized(v.ref()));
+      }
+      this.allInitialized = tf.all(tf.stack(flags), tf.constant(0));
     }
     this.session = openSession();
     session.runner().addTarget(init).run().close();
@@ -423,7 +428,7 @@ public abstract class ModelBase implements GenerativeModel {
       }
       try {
         session = openSession();
-        try (org.tensorflow.Result r = session.runner().fetch(stepInitialized).run()) {
+        try (org.tensorflow.Result r = session.runner().fetch(allInitialized).run()) {
           return ((org.tensorflow.types.TBool) r.get(0)).getBoolean();
         }
       } catch (RuntimeException e) {
